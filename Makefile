@@ -1,0 +1,20 @@
+# The two set-up commands of the README. Each prepares what it needs, then runs.
+PORT ?= 8501
+
+.PHONY: run test lint demo-data bench
+
+run:
+	scripts/setup.sh run
+	.venv/bin/python -m streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+test:
+	scripts/setup.sh test
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/python -m pytest
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+demo-data:
+	.venv/bin/python -m geo demo-data --out hazard_points.gpkg

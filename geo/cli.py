@@ -1,0 +1,241 @@
+"""``python -m geo``: every analysis and export of hazmap without the web app.
+
+Each sub-command has an ``_add_<name>`` function that declares its options and a ``_cmd_<name>`` function
+that runs it; both stay thin: the work happens in the ``geo`` modules they call.  With ``--json`` a command
+prints one JSON document on stdout (the contract scripts rely on); without it, a readable table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from geo import settings
+
+# Exit codes: 0 ok, 1 the data broke a rule (validation failed), 2 usage or input error.
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+
+def _print_json(obj) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _add_data_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="GeoPackage to use (default: $HAZMAP_DATA, else the demo hazard_points.gpkg)")
+
+
+def _add_demo_data(sub) -> None:
+    p = sub.add_parser("demo-data", help="write the synthetic demo district (生成演示数据)")
+    p.add_argument("--out", default=str(settings.DEMO_DATA), help="GeoPackage to write")
+    p.add_argument("--scale", type=int, default=1, help="multiply feature counts (100 = province scale)")
+    p.add_argument("--seed", type=int, default=2022, help="random seed; the same seed gives the same file")
+
+
+def _cmd_demo_data(args) -> int:
+    from geo import demo, store
+
+    gdfs = demo.build(scale=args.scale, seed=args.seed)
+    store.create(args.out, gdfs, user="demo-data")
+    counts = ", ".join(f"{name} {len(gdf)}" for name, gdf in gdfs.items())
+    print(f"wrote {args.out}: {counts}")
+    return 0
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check a data set against the data model (校验数据)")
+    _add_data_option(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _cmd_validate(args) -> int:
+    from geo import schema
+
+    path = settings.data_path(args.data)
+    report = schema.validate(path)
+    if args.json:
+        _print_json({"data": path, **report.to_dict()})
+    else:
+        print(f"{path}: {report.summary()}")
+    return 0 if report.ok else EXIT_INVALID
+
+
+def _add_exposure(sub) -> None:
+    p = sub.add_parser("exposure", help="hazard points, people, schools and shelters under warnings (预警区受威胁人口)")
+    _add_data_option(p)
+    p.add_argument("--warnings", metavar="FILE", help="GeoPackage/GeoJSON of warning areas (default: the data's own)")
+    p.add_argument(
+        "--warnings-layer",
+        metavar="LAYER",
+        help="layer of --warnings (default: warning_areas if present, else the first)",
+    )
+    p.add_argument(
+        "--warning",
+        action="append",
+        default=[],
+        metavar="TOWNSHIP=LEVEL",
+        help="put a whole township under a warning, e.g. 丽阳镇=orange or 丽阳镇=橙色; repeatable",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _cmd_exposure(args) -> int:
+    import geopandas as gpd
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    from geo import exposure, store
+
+    if args.warnings_layer and not args.warnings:
+        raise ValueError("--warnings-layer needs --warnings FILE")
+    path = settings.data_path(args.data)
+    own = [] if args.warnings or args.warning else ["warning_areas"]
+    layers = store.read_layers(path, [*exposure.INPUT_LAYERS, *own])
+    warnings = []
+    if args.warnings:
+        try:
+            layer = args.warnings_layer
+            if layer is None and "warning_areas" in pyogrio.list_layers(args.warnings)[:, 0]:
+                layer = "warning_areas"
+            warnings.append(gpd.read_file(args.warnings, layer=layer))
+        except (DataSourceError, DataLayerError) as exc:
+            raise ValueError(f"cannot read warning areas from {args.warnings}: {exc}") from exc
+    if args.warning:
+        warnings.append(exposure.township_warnings(exposure.parse_assignments(args.warning), layers["townships"]))
+    result = exposure.analyse(layers, warnings or None)
+    if args.json:
+        _print_json({"data": path, **result.to_json_dict()})
+    else:
+        print(f"{path}\n\n{result.to_text()}")
+    return 0
+
+
+def _pool_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``pools`` and ``site-pools``."""
+    _add_data_option(p)
+    defaults = settings.AnalysisSettings()
+    p.add_argument("--radius", type=float, default=defaults.service_radius_m, help="service radius in metres")
+    p.add_argument(
+        "--metric",
+        choices=["network", "straight"],
+        default="network",
+        help="route length along roads (straight-line fallback, marked) or straight-line distance",
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _pool_layers(args) -> tuple[str, dict]:
+    """The data path and the layers the pool analyses read (roads only for the network metric)."""
+    from geo import store
+
+    path = settings.data_path(args.data)
+    names = ["district", "townships", "schools", "pools", *(["roads"] if args.metric == "network" else [])]
+    return path, store.read_layers(path, names)
+
+
+def _add_pools(sub) -> None:
+    p = sub.add_parser("pools", help="pool coverage of schools, township requirements, budget, staffing (游泳池覆盖)")
+    _pool_options(p)
+    p.add_argument("--k", type=int, default=settings.AnalysisSettings().k_pools, help="nearest open pools per school")
+
+
+def _cmd_pools(args) -> int:
+    from dataclasses import replace
+
+    from geo import pools
+
+    path, layers = _pool_layers(args)
+    chosen = replace(settings.AnalysisSettings(), k_pools=args.k, service_radius_m=args.radius)
+    result = pools.pool_coverage(layers, chosen, metric=args.metric)
+    if args.json:
+        _print_json({"data": path, **result.to_dict()})
+    else:
+        print(f"{path}\n\n{result.to_text()}")
+    return 0
+
+
+def _lonlat(text: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LON,LAT (e.g. 117.21,29.30), not {text!r}") from None
+    return lon, lat
+
+
+def _add_site_pools(sub) -> None:
+    p = sub.add_parser("site-pools", help="where new pools would bring the most grade-4 pupils in reach (泳池选址)")
+    _pool_options(p)
+    p.add_argument("--p", type=int, default=2, help="number of new sites to choose")
+    p.add_argument(
+        "--candidates",
+        default="schools",
+        metavar="FILE|schools|township-seats|grid",
+        help="candidate sites: a file of points (GeoPackage, GeoJSON, Shapefile ...) or one generated set "
+        "(default: schools without a pool)",
+    )
+    p.add_argument("--grid-spacing", type=float, default=1000.0, help="spacing of the grid candidates, metres")
+    p.add_argument(
+        "--require-each-township",
+        action="store_true",
+        help="put a new site in every township without an open pool of its own (二(二)1)",
+    )
+    p.add_argument("--what-if", type=_lonlat, metavar="LON,LAT", help="only tell what one new pool here would gain")
+
+
+def _cmd_site_pools(args) -> int:
+    from dataclasses import replace
+
+    import geopandas as gpd
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    from geo import siting
+
+    path, layers = _pool_layers(args)
+    chosen = replace(settings.AnalysisSettings(), service_radius_m=args.radius)
+    if args.what_if:
+        result = siting.what_if(layers, args.what_if, chosen, metric=args.metric)
+    else:
+        candidates = args.candidates
+        if candidates not in siting.CANDIDATE_KINDS:
+            try:
+                candidates = gpd.read_file(candidates)
+            except (DataSourceError, DataLayerError) as exc:
+                raise ValueError(f"cannot read candidate sites from {args.candidates}: {exc}") from exc
+        result = siting.site_pools(
+            layers,
+            chosen,
+            p=args.p,
+            candidates=candidates,
+            grid_spacing_m=args.grid_spacing,
+            metric=args.metric,
+            require_each_township=args.require_each_township,
+        )
+    if args.json:
+        _print_json({"data": path, **result.to_dict()})
+    else:
+        print(f"{path}\n\n{result.to_text()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geo", description="hazmap 昌江区地灾防治与游泳教育一张图")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, obj in list(globals().items()):
+        if name.startswith("_add_") and name != "_add_data_option":
+            obj(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = globals()["_cmd_" + args.command.replace("-", "_")]
+    from geo.store import StoreError
+
+    try:
+        return handler(args)
+    except (StoreError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
