@@ -219,6 +219,42 @@ def _cmd_site_pools(args) -> int:
     return 0
 
 
+def _add_routes(sub) -> None:
+    p = sub.add_parser("routes", help="evacuation routes from danger zones to shelters, shelter load (避险转移路线)")
+    _add_data_option(p)
+    p.add_argument("--hazard", nargs="+", metavar="ID", help="route only these active hazard points (default: all)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=settings.AnalysisSettings().walk_speed_kmh,
+        help="walking speed in km/h for the walking time",
+    )
+    p.add_argument("--out", metavar="FILE.gpkg|FILE.geojson", help="also write the routes layer to this file")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _cmd_routes(args) -> int:
+    from dataclasses import replace
+
+    from geo import evacuation, store
+
+    if args.out:
+        evacuation.route_file_driver(args.out)  # refuse a bad file name before the analysis runs
+    path = settings.data_path(args.data)
+    layers = store.read_layers(path, list(evacuation.INPUT_LAYERS))
+    chosen = replace(settings.AnalysisSettings(), walk_speed_kmh=args.speed)
+    result = evacuation.evacuation_routes(layers, chosen, hazard_ids=args.hazard)
+    if args.out:
+        evacuation.write_routes(result.routes, args.out)
+    if args.json:
+        _print_json({"data": path, **result.to_json_dict()})
+    else:
+        print(f"{path}\n\n{result.to_text()}")
+        if args.out:
+            print(f"\nwrote {len(result.routes)} routes to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description="hazmap 昌江区地灾防治与游泳教育一张图")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -13,9 +13,9 @@ import pyogrio
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
-from tests.fixtures import tiny_dataset
 
 from geo import schema, store
+from tests.fixtures import tiny_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 
