@@ -1,0 +1,721 @@
+"""Evacuation routes (SCHEMA.md "Definitions the analyses use": evacuation route) and shelter load.
+
+For every active hazard point: one route per village inside its danger zones (from the hazard point itself
+where no village is inside), along the roads, to its assigned shelter, else to the nearest shelter (by route
+length) outside every danger zone.  A route never runs through another hazard point's danger zone.  A route
+that cannot be made is kept, with the reason.
+
+How zone avoidance stays fast
+-----------------------------
+Each route has its own road graph: every road except those touching a danger zone of a hazard point other
+than the ones whose zones hold the route's origin (its own hazard point's, and any other it must leave).
+Searching each of those graphs separately would be one Dijkstra per hazard point.  Instead routes are solved
+in a few rounds of *optimistic batches*:
+
+1. A batch is a set of routes searched together on the union of their graphs: roads touching no zone, plus
+   roads touching only zones that some member may pass.  One multi-source Dijkstra from the batch's shelters
+   (``min_only``: every node learns its nearest shelter) answers every member at once; the graph is
+   undirected, so searching from the shelters gives the routes from the origins.
+2. The batch graph contains each member's own graph, so a member's batch route is at least as short as its
+   true best route.  When that route passes no zone foreign to the member (and, for an assigned shelter,
+   ends at that shelter), it is therefore the member's best valid route: accepted, exactly.
+3. Otherwise the member learns what went wrong (the foreign hazard points it crossed, or the rival shelter
+   that was nearer than its assigned one) and goes into the next round, packed only into batches that allow
+   none of those hazard points and search from none of those shelters.  Every failure adds something new to
+   what the route excludes, so the rounds end; an unreachable shelter in a batch graph is unreachable in the
+   member's own (smaller) graph too.
+
+Most routes cross no foreign zone, so the first round (one batch for routes to the nearest shelter, one for
+routes to an assigned shelter) settles most of them, and the rest need a handful of batches: at province scale
+(``demo.build(scale=100)``: 10,000 hazard points, 8,400 routes, 330,000 roads) about 40 searches in 8 rounds.
+
+Choices
+-------
+- Villages, hazard points and shelters join the roads where they project onto the nearest road
+  (:func:`geo.network.snap_points`), not at the nearest junction.  ``length_m`` includes the two straight legs:
+  origin to road, and road to shelter.
+- An assigned shelter that cannot be used (not in the layer, inside a danger zone, too far from any road, or
+  reachable only through another hazard point's zone or not at all) is not silently replaced: the route goes
+  to the nearest safe shelter and ``reason`` names the assigned one and why.  ``reason`` is None exactly when
+  the route is the one the plan asks for.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+
+from geo import network, schema
+from geo.settings import AnalysisSettings
+
+#: The layers the analysis reads.
+INPUT_LAYERS = ("hazard_points", "danger_zones", "villages", "shelters", "roads")
+ROUTE_COLUMNS = [
+    "hazard_id",
+    "origin_id",
+    "origin_kind",
+    "origin_name",
+    "shelter_id",
+    "assigned_shelter_id",
+    "length_m",
+    "walk_minutes",
+    "people",
+    "reachable",
+    "reason",
+]
+SHELTER_COLUMNS = [
+    "shelter_id",
+    "name",
+    "township",
+    "capacity",
+    "assigned_people",
+    "load_ratio",
+    "over_capacity",
+    "inside_danger_zone",
+    "on_network",
+]
+#: Layer name of the routes when written to a file.
+ROUTES_LAYER = "evacuation_routes"
+
+
+@dataclass
+class EvacuationResult:
+    """Routes (EPSG:4490 lines, one row per route), shelter load, the road network report, and assumptions."""
+
+    routes: gpd.GeoDataFrame
+    shelters: gpd.GeoDataFrame
+    network: dict
+    assumptions: list[str] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict:
+        """The JSON contract of ``python -m geo routes --json``."""
+        routes = [
+            {
+                "hazard_id": r.hazard_id,
+                "origin_id": r.origin_id,
+                "origin_kind": r.origin_kind,
+                "shelter_id": r.shelter_id,
+                "assigned_shelter_id": r.assigned_shelter_id,
+                "length_m": _number(r.length_m, 1),
+                "walk_minutes": _number(r.walk_minutes, 1),
+                "people": int(r.people),
+                "reachable": bool(r.reachable),
+                "reason": r.reason,
+            }
+            for r in self.routes.itertuples(index=False)
+        ]
+        shelters = [
+            {
+                "shelter_id": s.shelter_id,
+                "name": s.name,
+                "assigned_people": int(s.assigned_people),
+                "capacity": int(s.capacity),
+                "load_ratio": _number(s.load_ratio, 3),
+                "over_capacity": bool(s.over_capacity),
+            }
+            for s in self.shelters.itertuples(index=False)
+        ]
+        return {"routes": routes, "shelters": shelters, "network": self.network, "assumptions": self.assumptions}
+
+    def to_text(self) -> str:
+        """A readable report: routes, shelters over capacity, the road network, assumptions."""
+        routes = self.routes
+        lines = [
+            f"Evacuation routes: {len(routes)} route(s) for {routes['hazard_id'].nunique()} hazard point(s); "
+            f"{int(routes['reachable'].sum())} reachable, {int((~routes['reachable']).sum())} not.",
+            "",
+        ]
+        if len(routes):
+            lines.append(_table(routes))
+        full = self.shelters[self.shelters["over_capacity"]]
+        lines += ["", f"Shelters over capacity: {len(full)} of {len(self.shelters)}"]
+        lines += [
+            f"  {s.shelter_id} {s.name}: {s.assigned_people} people, capacity {s.capacity}" for s in full.itertuples()
+        ]
+        net = self.network
+        lines += [
+            "",
+            f"Road network ({net['crs']}): {net['nodes']} nodes, {net['edges']} edges, {net['n_pieces']} piece(s); "
+            f"main piece {net['main_length_m'] / 1000:.1f} km of {net['total_length_m'] / 1000:.1f} km.",
+        ]
+        lines += [
+            f"  disconnected piece {p['piece']}: {p['length_m']} m, roads {', '.join(p['road_ids'])}"
+            for p in net["disconnected_pieces"]
+        ]
+        lines += ["", "Assumptions:", *(f"  - {a}" for a in self.assumptions)]
+        return "\n".join(lines)
+
+
+def _table(routes: gpd.GeoDataFrame) -> str:
+    """Routes as a left-aligned text table (pandas right-aligns text, which buries long reasons)."""
+    cells = [
+        [
+            r.hazard_id,
+            r.origin_id,
+            r.shelter_id or "-",
+            "-" if np.isnan(r.length_m) else f"{r.length_m:.0f}",
+            "-" if np.isnan(r.walk_minutes) else f"{r.walk_minutes:.1f}",
+            str(r.people),
+            r.reason or "",
+        ]
+        for r in routes.itertuples(index=False)
+    ]
+    header = ["hazard_id", "origin_id", "shelter_id", "length_m", "walk_min", "people", "reason"]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]).rstrip()
+        for row in [header, *cells]
+    )
+
+
+def _number(value, digits: int) -> float | None:
+    return round(float(value), digits) if value is not None and np.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Routing with zone avoidance: optimistic batches (see the module docstring)
+
+
+@dataclass
+class _Batch:
+    to_assigned: bool
+    members: list[int] = field(default_factory=list)
+    hazards: set[int] = field(default_factory=set)
+    banned_hazards: set[int] = field(default_factory=set)
+    shelters: set[int] = field(default_factory=set)
+    banned_shelters: set[int] = field(default_factory=set)
+
+
+@dataclass
+class _Router:
+    """Solves every route of one analysis; per route ``r`` it holds the search state and, at the end, the result.
+
+    ``touches`` is an (edges x hazard points) 0/1 matrix: which hazard points' zones each edge touches.
+    ``allowed[r]`` are the hazard points whose zones route ``r`` may pass; ``target[r]`` the node of its
+    assigned shelter, or -1 for the nearest safe shelter.
+    """
+
+    graph: network.RoadGraph
+    touches: sparse.csr_matrix
+    origin: np.ndarray
+    allowed: list[frozenset[int]]
+    target: np.ndarray
+    safe_nodes: np.ndarray
+    searches: int = 0
+    rounds: int = 0
+
+    def __post_init__(self) -> None:
+        n = len(self.origin)
+        n_hazards = self.touches.shape[1]
+        self.crossed: list[set[int]] = [set() for _ in range(n)]
+        self.rivals: list[set[int]] = [set() for _ in range(n)]
+        self.allowed_keys = np.sort(
+            np.array([r * n_hazards + h for r, hs in enumerate(self.allowed) for h in hs], dtype=np.int64)
+        )
+        self.touched_edge = np.diff(self.touches.indptr) > 0
+        self.dist = np.full(n, np.inf)
+        self.end_node = np.full(n, -1, dtype=np.int64)
+        self.paths: list[tuple[np.ndarray, np.ndarray]] = []
+        #: Routes whose assigned shelter proved unreachable (they then go to the nearest safe shelter).
+        self.assigned_failed = np.zeros(n, dtype=bool)
+
+    def solve(self) -> None:
+        pending = [r for r in range(len(self.origin)) if self.origin[r] >= 0]
+        while pending:
+            self.rounds += 1
+            retry: list[int] = []
+            for batch in self._pack(pending):
+                retry.extend(self._search(batch))
+            pending = retry
+
+    def _pack(self, routes: list[int]) -> list[_Batch]:
+        batches: list[_Batch] = []
+        for r in routes:
+            to_assigned = bool(self.target[r] >= 0)
+            batch = next((b for b in batches if self._fits(b, r, to_assigned)), None)
+            if batch is None:
+                batch = _Batch(to_assigned)
+                batches.append(batch)
+            batch.members.append(r)
+            batch.hazards |= self.allowed[r]
+            batch.banned_hazards |= self.crossed[r]
+            if to_assigned:
+                batch.shelters.add(int(self.target[r]))
+                batch.banned_shelters |= self.rivals[r]
+        return batches
+
+    def _fits(self, batch: _Batch, r: int, to_assigned: bool) -> bool:
+        if batch.to_assigned != to_assigned:
+            return False
+        if self.allowed[r] & batch.banned_hazards or self.crossed[r] & batch.hazards:
+            return False
+        return not to_assigned or (self.target[r] not in batch.banned_shelters and not self.rivals[r] & batch.shelters)
+
+    def _search(self, batch: _Batch) -> list[int]:
+        """Run one batch; record the routes it settles and return those to retry."""
+        n_hazards = self.touches.shape[1]
+        passable = np.zeros(n_hazards, dtype=np.int32)
+        passable[list(batch.hazards)] = 1
+        blocked = (self.touches @ (1 - passable)) > 0
+        sources = np.array(sorted(batch.shelters)) if batch.to_assigned else self.safe_nodes
+        dist, pred, source = network.nearest_sources(self.graph, sources, blocked_edges=blocked)
+        self.searches += 1
+
+        members = np.array(batch.members)
+        start = self.origin[members]
+        reached = np.isfinite(dist[start])
+        # In a batch graph, which holds each member's own graph, an unreachable shelter is unreachable for
+        # the member too: an assigned one is given up for the nearest safe shelter, a nearest one is final.
+        retry = ~reached if batch.to_assigned else np.zeros(len(members), dtype=bool)
+        if batch.to_assigned:
+            self.assigned_failed[members[~reached]] = True
+            self.target[members[~reached]] = -1
+
+        path_id, nodes, foreign = self._trace(pred, members, np.where(reached, start, -1))
+        for r, h in foreign:
+            self.crossed[r].add(h)
+        bad = np.isin(members, [r for r, _ in foreign])
+        if batch.to_assigned:
+            wrong = reached & (source[start] != self.target[members])
+            for r, s in zip(members[wrong], source[start][wrong], strict=True):
+                self.rivals[r].add(int(s))
+            bad |= wrong
+        retry |= reached & bad
+
+        done = reached & ~bad
+        self.dist[members[done]] = dist[start[done]]
+        self.end_node[members[done]] = source[start[done]]
+        keep = np.isin(path_id, np.flatnonzero(done))
+        self.paths.append((members[path_id[keep]], nodes[keep]))
+        return members[retry].tolist()
+
+    def _trace(
+        self, pred: np.ndarray, members: np.ndarray, start: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+        """Paths from ``start`` (-1: none) along ``pred``, and the (route, hazard point) of each foreign zone met."""
+        n_hazards = self.touches.shape[1]
+        path_id, nodes = network.trace_paths(pred, start)
+        step_path, edge, _ = network.path_edges(self.graph, path_id, nodes)
+        on_zone = self.touched_edge[edge]
+        hits = self.touches[edge[on_zone]].tocoo()
+        route = members[step_path[on_zone][hits.row]]
+        foreign = ~np.isin(route * n_hazards + hits.col, self.allowed_keys)
+        pairs = {(int(r), int(h)) for r, h in zip(route[foreign], hits.col[foreign], strict=True)}
+        return path_id, nodes, sorted(pairs)
+
+    def zones_in_the_way(self, routes: np.ndarray) -> dict[int, list[int]]:
+        """For routes with no safe shelter: the foreign hazard points whose zones the shortest way would cross.
+
+        One more search, on the graph with every zone open, explains the failures in the terms a planner acts
+        on (which hazard point's zone cuts the village off).
+        """
+        if not len(routes) or not len(self.safe_nodes):
+            return {}
+        _, pred, _ = network.nearest_sources(self.graph, self.safe_nodes)
+        self.searches += 1
+        found: dict[int, list[int]] = {}
+        for r, h in self._trace(pred, routes, self.origin[routes])[2]:
+            found.setdefault(r, []).append(h)
+        return found
+
+
+# --------------------------------------------------------------------------------------------------
+# The analysis
+
+
+def evacuation_routes(
+    layers: dict[str, gpd.GeoDataFrame],
+    settings: AnalysisSettings | None = None,
+    *,
+    hazard_ids: list[str] | None = None,
+) -> EvacuationResult:
+    """Evacuation routes of active hazard points, with shelter load and a report on the road network.
+
+    Parameters
+    ----------
+    layers
+        Layer name -> frame; needs ``hazard_points``, ``danger_zones``, ``villages``, ``shelters``, ``roads``.
+    settings
+        Defaults to :class:`AnalysisSettings`.  ``walk_speed_kmh`` (walking time), ``snap_tolerance_m``
+        (joining road ends), ``max_snap_distance_m`` (farthest a village, hazard point or shelter may lie from
+        a road).
+    hazard_ids
+        Route only these hazard points (each must be active); by default every active one.  Danger zones of
+        every active hazard point are avoided either way.
+
+    Returns
+    -------
+    EvacuationResult
+        ``routes`` has the columns :data:`ROUTE_COLUMNS` and a line per route in EPSG:4490 (None where
+        unreachable); ``shelters`` the columns :data:`SHELTER_COLUMNS` and the shelter points.
+
+    Raises
+    ------
+    ValueError
+        A layer is missing, the walking speed is not positive, or ``hazard_ids`` names an unknown or inactive
+        hazard point.
+    """
+    settings = settings or AnalysisSettings()
+    missing = [name for name in INPUT_LAYERS if name not in layers]
+    if missing:
+        raise ValueError(f"evacuation routes need the layer(s) {', '.join(missing)}")
+    if not settings.walk_speed_kmh > 0:
+        raise ValueError(f"walking speed must be above 0 km/h, not {settings.walk_speed_kmh:g}")
+    roads, hazards = layers["roads"], layers["hazard_points"]
+    crs = network.metric_crs(roads if len(roads) else hazards)
+    active = hazards[hazards["status"] == "active"].to_crs(crs).reset_index(drop=True)
+    chosen = _chosen(hazards, active, hazard_ids)
+    zones = layers["danger_zones"]
+    zones = zones[zones["hazard_id"].isin(active["hazard_id"])].to_crs(crs)
+    zone_geoms = zones.geometry.to_numpy()
+    zone_hazard = pd.Index(active["hazard_id"]).get_indexer(zones["hazard_id"])
+    villages = layers["villages"].to_crs(crs).reset_index(drop=True)
+    shelters = layers["shelters"].to_crs(crs).reset_index(drop=True)
+
+    zone_tree = shapely.STRtree(zone_geoms)
+
+    def holding(points: gpd.GeoSeries) -> pd.DataFrame:
+        """(point, hazard) for every point in or on a danger zone of an active hazard point."""
+        point, zone = zone_tree.query(points.to_numpy(), predicate="intersects")
+        return pd.DataFrame({"point": point, "hazard": zone_hazard[zone]}).drop_duplicates()
+
+    routes = _origins(active, chosen, villages, holding(villages.geometry), holding(active.geometry))
+    shelter_zones = holding(shelters.geometry).sort_values("hazard")
+    in_zone = shelter_zones.groupby("point")["hazard"].agg(lambda hs: ", ".join(active["hazard_id"].iloc[hs]))
+
+    graph = network.build_graph(roads, tolerance_m=settings.snap_tolerance_m, crs=crs)
+    origin_points = routes.drop_duplicates("point_key")
+    points = np.concatenate([origin_points["point"].to_numpy(), shelters.geometry.to_numpy()])
+    snap = network.snap_points(graph, points, max_distance_m=settings.max_snap_distance_m)
+    origin_no = pd.Index(origin_points["point_key"]).get_indexer(routes["point_key"])
+    shelter_no = len(origin_points) + np.arange(len(shelters))
+    origin_node, shelter_node = snap.node[origin_no], snap.node[shelter_no]
+    safe = (shelter_node >= 0) & ~np.isin(np.arange(len(shelters)), in_zone.index)
+
+    assigned, notes = _assigned(routes, shelters, shelter_node, in_zone, settings.max_snap_distance_m)
+    edge, zone = network.edges_intersecting(snap.graph, zone_geoms)
+    touches = sparse.csr_matrix(
+        (np.ones(len(edge), dtype=np.int32), (edge, zone_hazard[zone])), shape=(snap.graph.n_edges, len(active))
+    )
+    touches.data[:] = 1  # several zones of one hazard point on one edge add up; one is enough
+    target = np.full(len(routes), -1, dtype=np.int64)
+    target[assigned >= 0] = shelter_node[assigned[assigned >= 0]]
+    router = _Router(snap.graph, touches, origin_node, list(routes["allowed"]), target.copy(), shelter_node[safe])
+    router.solve()
+
+    reached = np.isfinite(router.dist)
+    # Several safe shelters on one node are one place; the first in the layer takes the route.
+    first_safe_at = pd.Series(np.flatnonzero(safe), index=shelter_node[safe]).groupby(level=0).first()
+    end = np.where(router.target >= 0, assigned, first_safe_at.reindex(router.end_node).fillna(-1).to_numpy())
+    end = np.where(reached, end, -1).astype(np.int64)
+
+    reasons = _reasons(
+        router,
+        snap.graph.labels,
+        target,
+        assigned,
+        end,
+        notes,
+        shelters["shelter_id"],
+        active["hazard_id"].to_numpy(),
+        settings.max_snap_distance_m,
+    )
+
+    # ``end`` is -1 for unreachable routes: reindex (not plain indexing) gives them no shelter and no leg.
+    end_leg = pd.Series(snap.distance_m[shelter_no]).reindex(end).fillna(0.0).to_numpy()
+    length = np.where(reached, np.nan_to_num(snap.distance_m[origin_no]) + router.dist + end_leg, np.nan)
+    shelter_ids = shelters["shelter_id"].to_numpy(dtype=object)
+    table = pd.DataFrame(
+        {
+            "hazard_id": active["hazard_id"].to_numpy()[routes["hazard"]],
+            "origin_id": routes["origin_id"].to_numpy(),
+            "origin_kind": routes["origin_kind"].to_numpy(),
+            "origin_name": routes["origin_name"].to_numpy(),
+            "shelter_id": _nullable_text(shelter_ids[e] if e >= 0 else None for e in end),
+            "assigned_shelter_id": _nullable_text(routes["assigned_shelter_id"]),
+            "length_m": length,
+            "walk_minutes": length / (settings.walk_speed_kmh * 1000.0 / 60.0),
+            "people": routes["people"].to_numpy(dtype=np.int64),
+            "reachable": reached,
+            "reason": _nullable_text(reasons),
+        }
+    )
+    point_xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
+    lines = _route_lines(router, point_xy, origin_no, len(origin_points) + end, reached)
+    return EvacuationResult(
+        routes=gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(lines, crs=crs).to_crs(schema.STORAGE_CRS)),
+        shelters=_shelter_load(shelters, table, end, in_zone, shelter_node),
+        network={
+            "crs": crs,
+            "nodes": graph.n_nodes,
+            "edges": graph.n_edges,
+            **graph.components().to_dict(),
+            "origins_off_network": int((origin_node < 0).sum()),
+            "shelters_off_network": shelters["shelter_id"][shelter_node < 0].astype(str).tolist(),
+            "route_searches": router.searches,
+            "search_rounds": router.rounds,
+        },
+        assumptions=_assumptions(crs, settings),
+    )
+
+
+def _nullable_text(values) -> pd.Series:
+    """Text with None for missing; an object column, since pandas' string dtype would turn None into NaN."""
+    return pd.Series(list(values), dtype=object)
+
+
+def _chosen(hazards: gpd.GeoDataFrame, active: gpd.GeoDataFrame, hazard_ids: list[str] | None) -> np.ndarray:
+    """Positions in ``active`` of the hazard points to route, in layer order."""
+    if hazard_ids is None:
+        return np.arange(len(active))
+    wanted = list(dict.fromkeys(hazard_ids))
+    unknown = [h for h in wanted if h not in set(hazards["hazard_id"])]
+    if unknown:
+        raise ValueError(f"unknown hazard_id: {', '.join(unknown)}")
+    inactive = [h for h in wanted if h not in set(active["hazard_id"])]
+    if inactive:
+        raise ValueError(f"not active (only active hazard points are routed): {', '.join(inactive)}")
+    return np.sort(pd.Index(active["hazard_id"]).get_indexer(wanted))
+
+
+def _origins(
+    active: gpd.GeoDataFrame,
+    chosen: np.ndarray,
+    villages: gpd.GeoDataFrame,
+    village_zones: pd.DataFrame,
+    point_zones: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per route: its hazard point, origin, people, assigned shelter, and the zones it may pass.
+
+    ``village_zones`` and ``point_zones`` pair villages and hazard points with the hazard points whose zones
+    hold them.  ``point_key`` tells origin points apart: a village's position, or the number of villages plus
+    a hazard point's position.
+    """
+    inside = village_zones[village_zones["hazard"].isin(chosen)]
+    alone = chosen[~np.isin(chosen, inside["hazard"])]
+    v, h = inside["point"].to_numpy(), inside["hazard"].to_numpy()
+    routes = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "hazard": h,
+                    "origin_kind": "village",
+                    "origin_id": villages["village_id"].to_numpy()[v],
+                    "origin_name": villages["name"].to_numpy()[v],
+                    "people": villages["population"].to_numpy()[v],
+                    "point_key": v,
+                    "point": villages.geometry.to_numpy()[v],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "hazard": alone,
+                    "origin_kind": "hazard_point",
+                    "origin_id": active["hazard_id"].to_numpy()[alone],
+                    "origin_name": active["name"].to_numpy()[alone],
+                    "people": active["threatened_people"].to_numpy()[alone],
+                    "point_key": len(villages) + alone,
+                    "point": active.geometry.to_numpy()[alone],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    routes = routes.astype({"hazard": np.int64, "people": np.int64, "point_key": np.int64})
+    routes = routes.sort_values(["hazard", "point_key"], ignore_index=True)
+    holders = {
+        **village_zones.groupby("point")["hazard"].agg(frozenset).to_dict(),
+        **{len(villages) + p: hs for p, hs in point_zones.groupby("point")["hazard"].agg(frozenset).items()},
+    }
+    routes["allowed"] = [
+        holders.get(k, frozenset()) | {hz} for k, hz in zip(routes["point_key"], routes["hazard"], strict=True)
+    ]
+    shelter = active["shelter_id"].to_numpy()[routes["hazard"].to_numpy()]
+    routes["assigned_shelter_id"] = _nullable_text(s if isinstance(s, str) and s.strip() else None for s in shelter)
+    return routes
+
+
+def _assigned(
+    routes: pd.DataFrame, shelters: gpd.GeoDataFrame, shelter_node: np.ndarray, in_zone: pd.Series, max_snap_m: float
+) -> tuple[np.ndarray, list[str | None]]:
+    """Position of each route's usable assigned shelter (-1: none or unusable) and why an assigned one is not."""
+    position = {sid: i for i, sid in reversed(list(enumerate(shelters["shelter_id"])))}
+    assigned = np.full(len(routes), -1, dtype=np.int64)
+    notes: list[str | None] = []
+    for r, sid in enumerate(routes["assigned_shelter_id"]):
+        pos = position.get(sid, -1)
+        note = None
+        if sid is None:
+            pass
+        elif pos < 0:
+            note = f"assigned shelter {sid} is not in the shelters layer"
+        elif pos in in_zone.index:
+            note = f"assigned shelter {sid} lies inside the danger zone of {in_zone[pos]}"
+        elif shelter_node[pos] < 0:
+            note = f"assigned shelter {sid} has no road within {max_snap_m:g} m"
+        else:
+            assigned[r] = pos
+        notes.append(note)
+    return assigned, notes
+
+
+def _reasons(
+    router: _Router,
+    labels: np.ndarray,
+    target: np.ndarray,
+    assigned: np.ndarray,
+    end: np.ndarray,
+    notes: list[str | None],
+    shelter_ids: pd.Series,
+    active_ids: np.ndarray,
+    max_snap_m: float,
+) -> list[str | None]:
+    """Why each route is not the one the plan asks for; None where it is.
+
+    ``target``/``assigned`` are each route's assigned shelter node/position before routing (-1: none),
+    ``end`` the shelter it reached, ``notes`` why an assigned shelter was unusable before any search.
+    """
+    origin = router.origin
+    for r in np.flatnonzero(router.assigned_failed):
+        connected = labels[origin[r]] == labels[target[r]]
+        how = "reachable only through another hazard point's danger zone" if connected else "not connected by road"
+        notes[r] = f"assigned shelter {shelter_ids.iat[assigned[r]]} is {how}"
+    reached = np.isfinite(router.dist)
+    on_network = origin >= 0
+    failed = on_network & ~reached
+    cut_off = np.zeros(len(origin), dtype=bool)
+    cut_off[failed] = np.isin(labels[origin[failed]], labels[router.safe_nodes])
+    in_the_way = router.zones_in_the_way(np.flatnonzero(cut_off))
+    reasons: list[str | None] = []
+    for r in range(len(origin)):
+        if not on_network[r]:
+            reasons.append(f"no road within {max_snap_m:g} m of the origin")
+        elif reached[r]:
+            instead = f"; routed to the nearest safe shelter {shelter_ids.iat[end[r]]} instead"
+            reasons.append(notes[r] + instead if notes[r] else None)
+        else:
+            why = _no_safe_shelter(len(router.safe_nodes) > 0, bool(cut_off[r]), active_ids[in_the_way.get(r, [])])
+            reasons.append(f"{notes[r]}; {why}" if notes[r] else why)
+    return reasons
+
+
+def _no_safe_shelter(any_safe: bool, cut_off: bool, in_the_way: np.ndarray) -> str:
+    """Why a route found no safe shelter; ``cut_off``: one is on the origin's road piece, behind other zones."""
+    if not any_safe:
+        return "no shelter outside the danger zones is on the road network"
+    if not cut_off:
+        return "no shelter outside the danger zones is connected to the origin by road"
+    why = "every shelter outside the danger zones is reachable only through another hazard point's danger zone"
+    return f"{why} ({', '.join(in_the_way)} in the way)" if len(in_the_way) else why
+
+
+def _route_lines(
+    router: _Router,
+    point_xy: np.ndarray,
+    origin_no: np.ndarray,
+    end_no: np.ndarray,
+    reached: np.ndarray,
+) -> np.ndarray:
+    """Route lines in the metric CRS: the origin, the roads from where it meets them, the shelter."""
+    lines = np.full(len(origin_no), None, dtype=object)
+    if not reached.any():
+        return lines
+    route_of = np.concatenate([p for p, _ in router.paths])
+    nodes = np.concatenate([n for _, n in router.paths])
+    order = np.argsort(route_of, kind="stable")
+    coords, owner = network.path_coordinates(router.graph, route_of[order], nodes[order])
+    done = np.flatnonzero(reached)
+    xy = np.vstack([point_xy[origin_no[done]], coords, point_xy[end_no[done]]])
+    owner = np.concatenate([done, owner, done])
+    rank = np.concatenate([np.zeros(len(done)), np.arange(1, len(coords) + 1), np.full(len(done), len(coords) + 1)])
+    order = np.lexsort((rank, owner))
+    lines[done] = shapely.linestrings(xy[order], indices=np.searchsorted(done, owner[order]))
+    return lines
+
+
+def _shelter_load(
+    shelters: gpd.GeoDataFrame, table: pd.DataFrame, end: np.ndarray, in_zone: pd.Series, shelter_node: np.ndarray
+) -> gpd.GeoDataFrame:
+    """People each shelter receives; an origin routed to one shelter by several hazard points counts once."""
+    arrived = table.assign(shelter=end)[table["reachable"]]
+    arrived = arrived.drop_duplicates(["origin_kind", "origin_id", "shelter"])
+    people = arrived.groupby("shelter")["people"].sum().reindex(range(len(shelters)), fill_value=0).to_numpy()
+    capacity = shelters["capacity"].to_numpy(dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        load = people / capacity
+    frame = pd.DataFrame(
+        {
+            "shelter_id": shelters["shelter_id"].to_numpy(),
+            "name": shelters["name"].to_numpy(),
+            "township": shelters["township"].to_numpy(),
+            "capacity": capacity,
+            "assigned_people": people.astype(np.int64),
+            "load_ratio": load,
+            "over_capacity": people > capacity,
+            "inside_danger_zone": np.isin(np.arange(len(shelters)), in_zone.index),
+            "on_network": shelter_node >= 0,
+        }
+    )
+    return gpd.GeoDataFrame(
+        frame, geometry=shelters.geometry.to_crs(schema.STORAGE_CRS).to_numpy(), crs=schema.STORAGE_CRS
+    )
+
+
+def _assumptions(crs: str, settings: AnalysisSettings) -> list[str]:
+    return [
+        "Only active hazard points are routed, and only their danger zones are avoided (SCHEMA.md).",
+        f"Distances are measured in {crs} (CGCS2000 Gauss-Krueger), along the roads layer.",
+        f"Road ends within {settings.snap_tolerance_m:g} m of each other, or of another road, are joined; "
+        "roads crossing without a shared vertex are not (they may be a bridge).",
+        f"Villages, hazard points and shelters join the nearest road at the nearest point on it, if within "
+        f"{settings.max_snap_distance_m:g} m; route length includes these two straight legs.",
+        "A route may pass the danger zones that hold its origin (its own hazard point's, and any other it "
+        "starts in) and no other: a road touching any other active hazard point's danger zone, even at its "
+        "edge, is closed to it.  The straight legs to and from the roads are not checked against zones.",
+        "A shelter in or on any active danger zone is never chosen as the nearest shelter.",
+        "Where the assigned shelter (shelter_id) cannot be used, the route goes to the nearest safe shelter "
+        "and the reason says so.",
+        f"Walking time assumes {settings.walk_speed_kmh:g} km/h.",
+        "Shelter load counts a village (or hazard point) once per shelter, however many hazard points send it "
+        "there; routed to different shelters, it counts at each.",
+    ]
+
+
+#: File formats the routes layer can be written to, by file name ending.
+ROUTE_FORMATS = {".gpkg": "GPKG", ".geojson": "GeoJSON"}
+
+
+def route_file_driver(path: str | os.PathLike) -> str:
+    """The GDAL driver for writing routes to ``path``; ValueError for a file name it cannot take."""
+    driver = ROUTE_FORMATS.get(Path(path).suffix.lower())
+    if driver is None:
+        raise ValueError(f"cannot write routes to {Path(path).name}: use a .gpkg or .geojson file")
+    return driver
+
+
+def write_routes(routes: gpd.GeoDataFrame, path: str | os.PathLike) -> None:
+    """Write the routes layer to a GeoPackage (EPSG:4490) or GeoJSON (WGS84, RFC 7946), replacing atomically.
+
+    Raises
+    ------
+    ValueError
+        The file name ends in neither ``.gpkg`` nor ``.geojson``.
+    """
+    import pyogrio
+
+    path = Path(path)
+    driver = route_file_driver(path)
+    frame = routes.to_crs("EPSG:4326") if driver == "GeoJSON" else routes
+    # Written next to the target, then renamed over it: a reader never sees half a file.
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".routes-") as scratch:
+        temporary = Path(scratch) / path.name
+        pyogrio.write_dataframe(frame, temporary, layer=ROUTES_LAYER, driver=driver)
+        os.replace(temporary, path)

@@ -1,0 +1,389 @@
+"""Evacuation routes (SCHEMA.md "Definitions the analyses use": evacuation route; the plan's 预定避灾地点).
+
+Scenes are drawn in EPSG:4548 metres around (X0, Y0) and stored in EPSG:4490 like the data model; every
+expected length is worked out by hand in the comments.
+"""
+
+import dataclasses
+import itertools
+import json
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+from shapely import LineString, Point, box
+
+from geo import cli, evacuation, network, store
+from geo.settings import AnalysisSettings
+from tests.fixtures import tiny_dataset
+
+X0, Y0 = 500_000.0, 3_240_000.0
+METRIC = "EPSG:4548"
+
+
+def _frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=METRIC).to_crs("EPSG:4490")
+
+
+def _pt(x: float, y: float) -> Point:
+    return Point(X0 + x, Y0 + y)
+
+
+def _zone(x0: float, y0: float, x1: float, y1: float):
+    return box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+
+def _grid(xs, ys) -> list[list[tuple[float, float]]]:
+    """One road per side of every cell of a grid."""
+    lines = [[(a, y), (b, y)] for y in ys for a, b in itertools.pairwise(xs)]
+    return lines + [[(x, a), (x, b)] for x in xs for a, b in itertools.pairwise(ys)]
+
+
+def scene(roads, hazards, zones, villages, shelters) -> dict[str, gpd.GeoDataFrame]:
+    """Layers from plain tuples in local metres.
+
+    hazards: (hazard_id, x, y, threatened_people, shelter_id[, status]); zones: (hazard_id, x0, y0, x1, y1);
+    villages: (village_id, x, y, population); shelters: (shelter_id, x, y, capacity).
+    """
+    return {
+        "roads": _frame(
+            [{"road_id": f"R{i}", "road_class": "rural"} for i in range(len(roads))],
+            [LineString([(X0 + x, Y0 + y) for x, y in line]) for line in roads],
+        ),
+        "hazard_points": _frame(
+            [
+                {"hazard_id": h[0], "name": f"隐患点{h[0]}", "threatened_people": h[3], "shelter_id": h[4]}
+                | {"status": h[5] if len(h) > 5 else "active"}
+                for h in hazards
+            ],
+            [_pt(h[1], h[2]) for h in hazards],
+        ),
+        "danger_zones": _frame([{"hazard_id": z[0]} for z in zones], [_zone(*z[1:]) for z in zones]),
+        "villages": _frame(
+            [{"village_id": v[0], "name": f"村{v[0]}", "population": v[3]} for v in villages],
+            [_pt(v[1], v[2]) for v in villages],
+        ),
+        "shelters": _frame(
+            [{"shelter_id": s[0], "name": f"避灾点{s[0]}", "township": "竟成镇", "capacity": s[3]} for s in shelters],
+            [_pt(s[1], s[2]) for s in shelters],
+        ),
+    }
+
+
+# The grid scene: two rows of roads (y = 0 and y = 100) joined at x = 0, 100, ..., 400, every side 100 m.
+# HP1's zone holds village V1 at (0, -10), 10 m below the corner node (0, 0).  HP2's zone sits on the node
+# (200, 0), closing the three roads that meet there.  Shelter S1 is 10 m below the far corner (400, 0).
+GRID = _grid([0, 100, 200, 300, 400], [0, 100])
+HP1 = ("HP1", 0, 15, 30, None)
+HP2 = ("HP2", 200, 10, 40, None)
+Z1 = ("HP1", -30, -30, 30, 30)
+Z2 = ("HP2", 180, -20, 220, 20)
+V1 = ("V1", 0, -10, 120)
+S1 = ("S1", 400, -10, 500)
+
+
+def _grid_scene(hazards=(HP1, HP2), zones=(Z1, Z2), villages=(V1,), shelters=(S1,), roads=GRID):
+    return scene(list(roads), list(hazards), list(zones), list(villages), list(shelters))
+
+
+def _route(result: evacuation.EvacuationResult, hazard_id: str, origin_id: str | None = None):
+    routes = result.routes[result.routes["hazard_id"] == hazard_id]
+    if origin_id is not None:
+        routes = routes[routes["origin_id"] == origin_id]
+    assert len(routes) == 1
+    return routes.iloc[0]
+
+
+def _metric(geom):
+    return gpd.GeoSeries([geom], crs="EPSG:4490").to_crs(METRIC).iloc[0]
+
+
+def test_route_detours_around_another_hazard_points_danger_zone():
+    result = evacuation.evacuation_routes(_grid_scene())
+    v1 = _route(result, "HP1", "V1")
+    # Straight along y = 0 would be 10 + 400 + 10 = 420 m, through HP2's zone.  The detour climbs to y = 100
+    # and back down at x = 300 or earlier: 10 leg + 100 + 100 + 200 + 100 + 100 + 10 leg = 620 m.
+    assert v1["reachable"] and v1["reason"] is None
+    assert v1["shelter_id"] == "S1"
+    assert v1["length_m"] == pytest.approx(620.0, abs=1e-6)
+    assert not _metric(v1.geometry).intersects(_zone(*Z2[1:]))
+    # HP2 has no village inside: it is routed from its point (200, 10), which lies on the road x = 200:
+    # 10 down to (200, 0) through its own zone, 200 along y = 0, 10 leg = 220 m.
+    hp2 = _route(result, "HP2")
+    assert hp2["origin_kind"] == "hazard_point" and hp2["origin_id"] == "HP2"
+    assert hp2["people"] == 40
+    assert hp2["length_m"] == pytest.approx(220.0, abs=1e-6)
+
+
+def test_zones_of_treated_hazard_points_do_not_block():
+    result = evacuation.evacuation_routes(_grid_scene(hazards=(HP1, (*HP2, "treated"))))
+    assert _route(result, "HP1")["length_m"] == pytest.approx(420.0, abs=1e-6)  # 10 + 400 + 10
+    assert set(result.routes["hazard_id"]) == {"HP1"}
+
+
+def test_a_shelter_inside_a_danger_zone_is_never_the_nearest():
+    # S0 sits 20 m from V1 but inside HP1's own zone.
+    s0 = ("S0", 20, 0, 1000)
+    result = evacuation.evacuation_routes(_grid_scene(shelters=(s0, S1)))
+    v1 = _route(result, "HP1")
+    assert v1["shelter_id"] == "S1" and v1["length_m"] == pytest.approx(620.0, abs=1e-6)
+    shelters = result.shelters.set_index("shelter_id")
+    assert shelters.loc["S0", "inside_danger_zone"] and shelters.loc["S0", "assigned_people"] == 0
+
+
+def test_an_assigned_shelter_inside_a_danger_zone_falls_back_to_the_nearest_safe_one_and_says_so():
+    s0 = ("S0", 20, 0, 1000)
+    result = evacuation.evacuation_routes(_grid_scene(hazards=(("HP1", 0, 15, 30, "S0"), HP2), shelters=(s0, S1)))
+    v1 = _route(result, "HP1")
+    assert v1["reachable"] and v1["shelter_id"] == "S1" and v1["assigned_shelter_id"] == "S0"
+    assert v1["reason"] == (
+        "assigned shelter S0 lies inside the danger zone of HP1; routed to the nearest safe shelter S1 instead"
+    )
+
+
+def test_the_assigned_shelter_is_used_even_when_another_is_nearer():
+    # S2 is 10 m above the corner (400, 100).  HP2 -> S1 would be 220 m; its assigned S2 is 90 up x = 200,
+    # 200 along y = 100, 10 leg: 300 m.  HP1 -> S1 is searched in the same batch as HP2 -> S2 first, where S1
+    # is HP2's nearer rival: the answer must still be S2.
+    s2 = ("S2", 400, 110, 500)
+    hazards = (("HP1", 0, 15, 30, "S1"), ("HP2", 200, 10, 40, "S2"))
+    result = evacuation.evacuation_routes(_grid_scene(hazards=hazards, shelters=(S1, s2)))
+    hp2 = _route(result, "HP2")
+    assert hp2["shelter_id"] == "S2" and hp2["reason"] is None
+    assert hp2["length_m"] == pytest.approx(300.0, abs=1e-6)
+    assert _route(result, "HP1")["length_m"] == pytest.approx(620.0, abs=1e-6)
+
+
+def test_an_assigned_shelter_behind_another_danger_zone_is_reported_and_replaced():
+    # A spur road runs east from (400, 0) to (500, 0); HP3's zone covers it at x = 440..460 and S3 waits at
+    # its end.  HP1 may not cross HP3's zone, so it goes to the nearest safe shelter, S1 (620 m), and says why.
+    hp3 = ("HP3", 450, 30, 5, None)
+    z3 = ("HP3", 440, -20, 460, 40)
+    s3 = ("S3", 500, -20, 500)
+    result = evacuation.evacuation_routes(
+        _grid_scene(
+            hazards=(("HP1", 0, 15, 30, "S3"), HP2, hp3),
+            zones=(Z1, Z2, z3),
+            shelters=(S1, s3),
+            roads=[*GRID, [(400, 0), (500, 0)]],
+        )
+    )
+    v1 = _route(result, "HP1")
+    assert v1["reachable"] and v1["shelter_id"] == "S1"
+    assert v1["length_m"] == pytest.approx(620.0, abs=1e-6)
+    assert v1["reason"] == (
+        "assigned shelter S3 is reachable only through another hazard point's danger zone; "
+        "routed to the nearest safe shelter S1 instead"
+    )
+
+
+def test_a_village_on_a_disconnected_road_piece_is_reported_not_dropped():
+    # V4 lies on a road 1 km off the grid with no shelter on it.
+    far = [(1000, 0), (1100, 0)]
+    result = evacuation.evacuation_routes(
+        _grid_scene(
+            hazards=(HP1, HP2, ("HP4", 1050, 15, 8, None)),
+            zones=(Z1, Z2, ("HP4", 1020, -30, 1080, 30)),
+            villages=(V1, ("V4", 1050, -10, 60)),
+            roads=[*GRID, far],
+        )
+    )
+    v4 = _route(result, "HP4", "V4")
+    assert not v4["reachable"] and v4["shelter_id"] is None and v4.geometry is None
+    assert np.isnan(v4["length_m"]) and np.isnan(v4["walk_minutes"])
+    assert v4["reason"] == "no shelter outside the danger zones is connected to the origin by road"
+    assert result.network["n_pieces"] == 2
+    assert result.network["disconnected_pieces"][0]["road_ids"] == [f"R{len(GRID)}"]
+
+
+def test_a_village_cut_off_by_another_zone_names_the_zone_in_the_way():
+    # One road: V at its west end, HB's zone across it at x = 500, the only shelter at the east end.
+    result = evacuation.evacuation_routes(
+        scene(
+            [[(0, 0), (1000, 0)]],
+            [("HA", 0, 30, 10, None), ("HB", 500, 30, 10, None)],
+            [("HA", -50, -50, 50, 50), ("HB", 480, -50, 520, 50)],
+            [("V", 0, 10, 80)],
+            [("S", 1000, 0, 500)],
+        ),
+        hazard_ids=["HA"],
+    )
+    v = _route(result, "HA", "V")
+    assert not v["reachable"]
+    assert v["reason"] == (
+        "every shelter outside the danger zones is reachable only through another hazard point's danger zone "
+        "(HB in the way)"
+    )
+
+
+def test_an_origin_beyond_the_snapping_distance_is_reported():
+    result = evacuation.evacuation_routes(
+        _grid_scene(hazards=(HP1, HP2, ("HP5", 0, 5000, 3, None)), zones=(Z1, Z2, ("HP5", -10, 4990, 10, 5010)))
+    )
+    hp5 = _route(result, "HP5")
+    assert not hp5["reachable"] and hp5["reason"] == "no road within 2000 m of the origin"
+    assert result.network["origins_off_network"] == 1
+
+
+def test_empty_roads_or_shelters_leave_every_route_unreachable_with_a_reason():
+    no_roads = _grid_scene()
+    no_roads["roads"] = no_roads["roads"].iloc[:0]
+    result = evacuation.evacuation_routes(no_roads)
+    assert result.routes["reason"].tolist() == ["no road within 2000 m of the origin"] * 2
+    assert result.network["shelters_off_network"] == ["S1"]
+    no_shelters = _grid_scene()
+    no_shelters["shelters"] = no_shelters["shelters"].iloc[:0]
+    result = evacuation.evacuation_routes(no_shelters)
+    assert not result.routes["reachable"].any()
+    assert set(result.routes["reason"]) == {"no shelter outside the danger zones is on the road network"}
+
+
+def test_a_village_inside_two_danger_zones_is_routed_for_each_and_counted_once_at_the_shelter():
+    # One straight road; V at (100, 10) lies in both HA's and HB's zones and may leave through both.
+    # Each route: 10 leg + 900 along the road to S at its end = 910 m.
+    result = evacuation.evacuation_routes(
+        scene(
+            [[(0, 0), (1000, 0)]],
+            [("HA", 100, 30, 10, None), ("HB", 150, 30, 10, None)],
+            [("HA", 50, -50, 150, 50), ("HB", 80, -50, 200, 50)],
+            [("V", 100, 10, 80)],
+            [("S", 1000, 0, 50)],
+        )
+    )
+    assert result.routes["origin_id"].tolist() == ["V", "V"]
+    assert result.routes["reachable"].all()
+    assert result.routes["length_m"].to_numpy() == pytest.approx([910.0, 910.0])
+    s = result.shelters.set_index("shelter_id").loc["S"]
+    assert s["assigned_people"] == 80  # not 160
+    assert s["over_capacity"] and s["load_ratio"] == pytest.approx(80 / 50)
+
+
+def test_route_line_starts_at_the_origin_and_ends_at_the_shelter():
+    v1 = _route(evacuation.evacuation_routes(_grid_scene()), "HP1", "V1")
+    line = _metric(v1.geometry)
+    assert line.coords[0] == pytest.approx((X0, Y0 - 10), abs=1e-6)
+    assert line.coords[-1] == pytest.approx((X0 + 400, Y0 - 10), abs=1e-6)
+    assert line.length == pytest.approx(v1["length_m"], abs=1e-6)
+
+
+def test_walk_minutes_is_length_over_the_walking_speed():
+    result = evacuation.evacuation_routes(_grid_scene(), AnalysisSettings(walk_speed_kmh=4.5))
+    # 4.5 km/h = 75 m/min; 620 m / 75 = 8.2667 min.
+    assert _route(result, "HP1")["walk_minutes"] == pytest.approx(620.0 / 75.0)
+
+
+def test_hazard_ids_limit_the_routes_but_every_active_zone_still_blocks():
+    result = evacuation.evacuation_routes(_grid_scene(), hazard_ids=["HP1"])
+    assert result.routes["hazard_id"].tolist() == ["HP1"]
+    assert result.routes["length_m"].iloc[0] == pytest.approx(620.0, abs=1e-6)
+    with pytest.raises(ValueError, match="unknown hazard_id: NOPE"):
+        evacuation.evacuation_routes(_grid_scene(), hazard_ids=["NOPE"])
+    with pytest.raises(ValueError, match="not active"):
+        evacuation.evacuation_routes(_grid_scene(hazards=(HP1, (*HP2, "cancelled"))), hazard_ids=["HP2"])
+
+
+def test_searches_are_batched_not_run_per_route(monkeypatch):
+    # 25 hazard points, each with a village on a grid node inside its zone; most routes must leave their
+    # own zone and many would cross a neighbour's.  The search count must not grow with the routes.
+    calls = []
+    real = network.dijkstra
+
+    def counting(*args, **kwargs):
+        calls.append(len(kwargs["indices"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(network, "dijkstra", counting)
+    steps = list(range(0, 1100, 100))
+    nodes = [(x, y) for x in range(100, 1000, 200) for y in range(100, 1000, 200)]
+    layers = scene(
+        _grid(steps, steps),
+        [(f"H{i}", x + 10, y + 10, 5, None) for i, (x, y) in enumerate(nodes)],
+        [(f"H{i}", x - 30, y - 30, x + 30, y + 30) for i, (x, y) in enumerate(nodes)],
+        [(f"V{i}", x, y + 5, 50) for i, (x, y) in enumerate(nodes)],
+        [("SW", 0, 0, 2000), ("NE", 1000, 1000, 2000)],
+    )
+    result = evacuation.evacuation_routes(layers)
+    assert len(result.routes) == 25 and result.routes["reachable"].all()
+    assert len(calls) == result.network["route_searches"] <= 6
+    # Each route avoids every other hazard point's zone.
+    zones = layers["danger_zones"].to_crs(METRIC)
+    for route in result.routes.itertuples():
+        others = zones[zones["hazard_id"] != route.hazard_id]
+        assert not others.intersects(_metric(route.geometry)).any()
+
+
+def test_json_contract():
+    doc = evacuation.evacuation_routes(_grid_scene()).to_json_dict()
+    assert set(doc) == {"routes", "shelters", "network", "assumptions"}
+    route = doc["routes"][0]
+    for key in ("hazard_id", "origin_id", "shelter_id", "length_m", "walk_minutes", "people", "reachable", "reason"):
+        assert key in route
+    assert route["hazard_id"] == "HP1" and route["length_m"] == 620.0 and route["walk_minutes"] == 10.3
+    assert doc["shelters"] == [
+        {
+            "shelter_id": "S1",
+            "name": "避灾点S1",
+            "assigned_people": 160,  # V1's 120 and HP2's 40
+            "capacity": 500,
+            "load_ratio": 0.32,
+            "over_capacity": False,
+        }
+    ]
+    assert any("straight legs" in a for a in doc["assumptions"])
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+def test_routes_are_written_to_a_file(tmp_path, suffix):
+    result = evacuation.evacuation_routes(_grid_scene())
+    path = tmp_path / f"routes{suffix}"
+    evacuation.write_routes(result.routes, path)
+    back = pyogrio.read_dataframe(path)
+    assert back.crs.to_epsg() == (4490 if suffix == ".gpkg" else 4326)
+    assert back["length_m"].tolist() == pytest.approx(result.routes["length_m"].tolist())
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_unknown_output_format_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"\.gpkg or \.geojson"):
+        evacuation.write_routes(evacuation.evacuation_routes(_grid_scene()).routes, tmp_path / "routes.shp")
+
+
+def test_settings_defaults_are_used():
+    assert dataclasses.asdict(AnalysisSettings())["walk_speed_kmh"] == 3.6
+    result = evacuation.evacuation_routes(_grid_scene())
+    assert _route(result, "HP1")["walk_minutes"] == pytest.approx(620.0 / 60.0)
+    with pytest.raises(ValueError, match="walking speed"):
+        evacuation.evacuation_routes(_grid_scene(), AnalysisSettings(walk_speed_kmh=0))
+
+
+@pytest.fixture
+def tiny_gpkg(tmp_path):
+    path = tmp_path / "tiny.gpkg"
+    store.create(path, tiny_dataset(), user="test")
+    return path
+
+
+def test_cli_routes_prints_json_and_writes_the_routes_layer(tiny_gpkg, tmp_path, capsys):
+    out = tmp_path / "routes.geojson"
+    code = cli.main(["routes", "--data", str(tiny_gpkg), "--speed", "4.5", "--out", str(out), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {r["hazard_id"] for r in doc["routes"]} == {"H1", "H2"}  # H3 is treated
+    assert [r["origin_id"] for r in doc["routes"] if r["hazard_id"] == "H1"] == ["V1"]
+    assert len(pyogrio.read_dataframe(out)) == len(doc["routes"])
+
+
+def test_cli_routes_prints_a_table(tiny_gpkg, capsys):
+    assert cli.main(["routes", "--data", str(tiny_gpkg), "--hazard", "H1"]) == 0
+    text = capsys.readouterr().out
+    assert "Evacuation routes: 1 route(s)" in text and "Assumptions:" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--hazard", "NOPE"], "unknown hazard_id: NOPE"), (["--out", "routes.shp"], ".gpkg or .geojson")],
+)
+def test_cli_routes_refuses_bad_input_with_a_usage_error(tiny_gpkg, capsys, args, message):
+    assert cli.main(["routes", "--data", str(tiny_gpkg), *args]) == cli.EXIT_USAGE
+    assert message in capsys.readouterr().err
