@@ -129,3 +129,25 @@ def tiny_dataset() -> dict[str, gpd.GeoDataFrame]:
             ],
         ),
     }
+
+
+def write_layers(path, layers) -> str:
+    """Write a partial set of layers to a real GeoPackage through GDAL, for CLI tests of one analysis.
+
+    ``store.create`` insists on the whole data model; an analysis needs only some layers, and the CLI reads
+    exactly those, so a test can hand it a file with just them.
+    """
+    import pyogrio
+
+    for name, gdf in layers.items():
+        pyogrio.write_dataframe(gdf, path, layer=name)
+    return str(path)
+
+
+def with_district(layers):
+    """Add a ``district`` layer outlining the townships, as every hazmap data set has one."""
+    townships = layers["townships"]
+    district = gpd.GeoDataFrame(
+        {"adcode": ["360202"], "name": ["测试区"]}, geometry=[townships.union_all()], crs=townships.crs
+    )
+    return {**layers, "district": district}
