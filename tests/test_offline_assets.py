@@ -1,0 +1,354 @@
+"""The map loads nothing from the internet: every script, stylesheet, image and font comes from static/vendor.
+
+hazmap runs on intranets with no internet, so a map that names a CDN shows a blank page there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urljoin
+
+import branca.colormap
+import folium
+import folium.plugins as plugins
+import pytest
+import streamlit_folium
+
+import layers
+from layers import assets
+from layers.assets import CDN_TO_LOCAL, DEFAULT_BASE_URL, VENDOR_DIR, OfflineAssetError
+from tests.fixtures import tiny_dataset
+from tests.test_layers import all_layers, hostile
+
+#: Every folium element class hazmap may put on a map; their assets must all be vendored.
+SUPPORTED = (
+    folium.Map,
+    plugins.MarkerCluster,
+    plugins.Fullscreen,
+    plugins.MeasureControl,
+    plugins.MiniMap,
+    plugins.MousePosition,
+    plugins.Draw,
+    plugins.PolyLineTextPath,
+    plugins.AntPath,
+)
+TAG_URLS = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"')
+
+
+def full_map(basemap: str = "none", data: dict | None = None, **kwargs) -> folium.Map:
+    """A map with every layer and every supported plugin, offline; of the tiny data set unless ``data``."""
+    data = data or tiny_dataset()
+    m = layers.base_map(data["district"].total_bounds, basemap=basemap, outline=data["district"], **kwargs)
+    for layer in all_layers(data):
+        layer.add_to(m)
+    line = folium.PolyLine([[29.2, 117.1], [29.3, 117.3]]).add_to(m)
+    plugins.PolyLineTextPath(line, "►", repeat=True).add_to(m)
+    plugins.AntPath([[29.2, 117.1], [29.25, 117.2]]).add_to(m)
+    plugins.Draw().add_to(m)
+    cluster = plugins.MarkerCluster().add_to(m)
+    folium.Marker([29.3, 117.2], icon=folium.Icon(icon="home", angle=30)).add_to(cluster)
+    return layers.finish_map(m)
+
+
+def vendored_file(url: str, base: str = DEFAULT_BASE_URL) -> Path:
+    assert url.startswith(base + "/"), url
+    return VENDOR_DIR / url.removeprefix(base + "/")
+
+
+def test_every_asset_of_the_supported_elements_is_vendored():
+    for cls in SUPPORTED:
+        for name, url in [*cls.default_js, *cls.default_css]:
+            assert url in CDN_TO_LOCAL, f"{cls.__name__} {name} {url}: run scripts/vendor_assets.sh and map it"
+
+
+def test_every_vendored_file_exists_with_its_licence():
+    for rel in CDN_TO_LOCAL.values():
+        assert (VENDOR_DIR / rel).is_file(), rel
+    for package in VENDOR_DIR.iterdir():
+        if package.is_dir() and package.name != "folium":  # folium/ holds our own rotate rules
+            assert list(package.glob("*LICEN[CS]E*")), f"{package.name} has no licence file"
+
+
+def test_vendored_stylesheets_reference_only_vendored_files():
+    for sheet in VENDOR_DIR.rglob("*.css"):
+        for target in re.findall(r"""url\(\s*['"]?([^'")]+)""", sheet.read_text(encoding="utf-8")):
+            if target.startswith(("data:", "#")):
+                continue
+            assert (sheet.parent / re.split(r"[?#]", target)[0]).is_file(), f"{sheet.name}: {target}"
+
+
+def test_vendored_assets_stay_small():
+    size = sum(f.stat().st_size for f in VENDOR_DIR.rglob("*") if f.is_file())
+    assert size < 5 * 1024 * 1024
+
+
+def test_rendered_map_names_only_local_assets():
+    page = full_map().get_root().render()
+    assert assets.remote_references(page) == []
+    urls = TAG_URLS.findall(page)
+    assert len(urls) >= 20
+    for url in urls:
+        assert vendored_file(url).is_file(), url
+
+
+def test_streamlit_folium_receives_only_local_assets(monkeypatch):
+    # st_folium gathers js_links/css_links from the elements and strips <script src>/<link> from the header;
+    # its component iframe then loads exactly those lists.  Capture what it would send to the browser.
+    sent = {}
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.update(kwargs))
+    streamlit_folium.st_folium(full_map(), returned_objects=[])
+    assert len(sent["js_links"]) >= 10 and len(sent["css_links"]) >= 10
+    for url in [*sent["js_links"], *sent["css_links"]]:
+        assert vendored_file(url).is_file(), url
+    for part in ("header", "html", "script"):
+        assert assets.remote_references(sent[part]) == [], part
+    assert not re.search(r"https?://", sent["header"])
+
+
+def test_asset_urls_resolve_to_the_static_route_under_any_base_path():
+    # The component iframe lives at <base>/component/<name>/index.html; Streamlit serves ./static at
+    # <base>/app/static/.  A relative URL climbs from the one to the other whatever the base path.
+    name = streamlit_folium._component_func.name
+    assert name == "streamlit_folium.st_folium"
+    for base in ("http://host:8501/", "http://host/hazmap/"):
+        frame = urljoin(base, f"component/{name}/index.html?streamlitUrl=x")
+        assert urljoin(frame, f"{DEFAULT_BASE_URL}/leaflet/leaflet.js") == base + "app/static/vendor/leaflet/leaflet.js"
+
+
+def test_a_configured_basemap_is_the_only_remote_access():
+    page = full_map("osm").get_root().render()
+    assert assets.remote_references(page) == []
+    # URLs in string literals (comments of plugin templates cite issues; those are not loaded).
+    remote = set(re.findall(r"""["'](https?://[^"']+)["']""", page))
+    assert remote == {"https://tile.openstreetmap.org/{z}/{x}/{y}.png"}
+
+
+def test_standalone_html_needs_no_network():
+    m = full_map()
+    page = layers.standalone_html(m)
+    assert assets.remote_references(page) == []
+    assert not TAG_URLS.findall(page)  # every script and stylesheet is inline
+    assert "url(../" not in page and "url(images/" not in page
+    assert "Leaflet 1.9.3" in page  # Leaflet itself is in the page
+    assert "data:image/png;base64," in page  # the layer switcher's icon
+    assert len(page) < 3 * 1024 * 1024
+    # The map itself still points at the served copies afterwards.
+    assert m.default_js[0][1] == f"{DEFAULT_BASE_URL}/leaflet/leaflet.js"
+
+
+def test_standalone_html_can_embed_the_icon_fonts():
+    page = layers.standalone_html(full_map(), embed_fonts=True)
+    assert "data:font/woff2;base64," in page
+    assert assets.remote_references(page) == []
+
+
+def test_an_element_with_unvendored_assets_is_refused_without_changes():
+    m = folium.Map(tiles=None)
+    plugins.LocateControl().add_to(m)
+    with pytest.raises(OfflineAssetError, match=re.escape("L.Control.Locate.min.js")) as error:
+        assets.make_offline(m)
+    assert len(error.value.problems) == 2  # its script and its stylesheet
+    assert "default_js" not in vars(m)  # nothing was rewritten
+
+
+def test_a_colormap_is_refused_because_streamlit_folium_adds_d3_from_a_cdn():
+    m = folium.Map(tiles=None)
+    branca.colormap.LinearColormap(["white", "red"]).add_to(m)
+    with pytest.raises(OfflineAssetError, match=r"(?i)colormap"):
+        assets.make_offline(m)
+
+
+def test_make_offline_can_move_assets_to_another_base():
+    m = assets.make_offline(folium.Map(tiles=None), "/one/vendor")
+    assets.make_offline(m, "/two/vendor/")
+    assert {url.rsplit("/vendor/", 1)[0] for _, url in [*m.default_js, *m.default_css]} == {"/two"}
+
+
+# --------------------------------------------------------------------------------------------------
+# In a real browser, cut off from the internet
+
+CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+ROOT = Path(__file__).resolve().parent.parent
+#: Evaluated in the page until it reports ``ready``: what of the map rendered, in the map's own document.
+MAP_STATE = """
+(() => {
+    const frame = [...document.querySelectorAll("iframe")].find(f => (f.src || "").includes("st_folium"));
+    const doc = frame ? frame.contentDocument : document;
+    const win = frame ? frame.contentWindow : window;
+    if (!doc || !win.L || !doc.querySelector(".hazmap-legend")) return {ready: false};
+    return {ready: true, badges: doc.querySelectorAll(".hazmap-badge").length,
+            labels: doc.querySelectorAll(".hazmap-label").length,
+            arrows: doc.querySelectorAll("textPath").length,
+            controls: doc.querySelectorAll(".leaflet-control").length,
+            pictures: [...doc.images].filter(i => i.getAttribute("src") === "x").length};
+})()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, timeout: float = 60.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+@contextmanager
+def _process(*args: str, cwd: Path | None = None) -> Iterator[None]:
+    """Run a program for the duration, in its own process group: Debian's chromium-headless-shell is a shell
+    script that starts the browser as a child, which must end with it."""
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        # The browser's own processes outlive the script for a moment; they still write to the profile.
+        deadline = time.monotonic() + 15
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def _browse(debugger: str, url: str, timeout: float) -> tuple[dict, list[str], list[str]]:
+    """Open ``url`` over the DevTools protocol; return the map state, every URL requested, and dialogs shown."""
+    websockets = pytest.importorskip("websockets")
+    requests: list[str] = []
+    dialogs: list[str] = []
+    replies: dict[int, asyncio.Future] = {}
+    async with websockets.connect(debugger, max_size=None) as ws:
+
+        async def call(method: str, **params) -> dict:
+            key = len(replies) + 1
+            replies[key] = asyncio.get_running_loop().create_future()
+            await ws.send(json.dumps({"id": key, "method": method, "params": params}))
+            return await replies[key]
+
+        async def listen() -> None:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("id") in replies:
+                    replies[message["id"]].set_result(message.get("result", {}))
+                elif message.get("method") == "Network.requestWillBeSent":
+                    requests.append(message["params"]["request"]["url"])
+                elif message.get("method") == "Page.javascriptDialogOpening":
+                    dialogs.append(message["params"]["message"])
+
+        listener = asyncio.create_task(listen())
+        for domain in ("Network", "Page", "Runtime"):
+            await call(f"{domain}.enable")
+        await call("Page.navigate", url=url)
+        deadline = time.monotonic() + timeout
+        state: dict = {}
+        while not state.get("ready") and time.monotonic() < deadline and not dialogs:
+            await asyncio.sleep(0.5)
+            result = await call("Runtime.evaluate", expression=MAP_STATE, returnByValue=True)
+            state = result.get("result", {}).get("value") or {}
+        listener.cancel()
+    return state, requests, dialogs
+
+
+def browse(url: str, timeout: float = 60.0) -> tuple[dict, list[str], list[str]]:
+    """Load ``url`` in headless Chromium whose resolver finds no host but localhost (no internet)."""
+    port = _free_port()
+    with (
+        tempfile.TemporaryDirectory() as profile,
+        _process(
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={port}",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+            "about:blank",
+        ),
+    ):
+        targets = json.loads(_wait_for(f"http://127.0.0.1:{port}/json/list"))
+        page = next(t for t in targets if t["type"] == "page")
+        return asyncio.run(_browse(page["webSocketDebuggerUrl"], url, timeout))
+
+
+def assert_map_drawn_offline(state: dict, requests: list[str], dialogs: list[str]) -> None:
+    assert state.get("ready"), state
+    assert state["badges"] > 5 and state["labels"] == 2 and state["arrows"] >= 1 and state["controls"] >= 6
+    assert state["pictures"] == 0 and dialogs == []  # the hostile name rendered as text
+    remote = [u for u in requests if not u.startswith(("http://localhost", "file:", "data:", "about:", "blob:"))]
+    assert remote == []
+
+
+APP = """
+import sys
+sys.path[:0] = [{root!r}]
+from streamlit_folium import st_folium
+from tests.fixtures import tiny_dataset
+from tests.test_layers import hostile
+from tests.test_offline_assets import full_map
+st_folium(full_map(data=hostile(tiny_dataset())), height=600, returned_objects=[])
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium-headless-shell (Debian package)")
+def test_standalone_page_draws_the_map_with_no_network(tmp_path):
+    page = tmp_path / "map.html"
+    page.write_text(layers.standalone_html(full_map(data=hostile(tiny_dataset()))), encoding="utf-8")
+    assert_map_drawn_offline(*browse(page.as_uri()))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium-headless-shell (Debian package)")
+def test_streamlit_app_draws_the_map_from_its_static_route_with_no_network(tmp_path):
+    # The app's directory decides where Streamlit's static route points: give it ours.
+    (tmp_path / "static").symlink_to(ROOT / "static")
+    (tmp_path / "app.py").write_text(textwrap.dedent(APP.format(root=str(ROOT))), encoding="utf-8")
+    port = _free_port()
+    with _process(
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        f"--server.port={port}",
+        "--server.address=localhost",
+        "--server.headless=true",
+        "--server.enableStaticServing=true",
+        "--browser.gatherUsageStats=false",
+        cwd=tmp_path,
+    ):
+        _wait_for(f"http://localhost:{port}/_stcore/health")
+        state, requests, dialogs = browse(f"http://localhost:{port}/")
+    assert_map_drawn_offline(state, requests, dialogs)
+    assert any(f"localhost:{port}/app/static/vendor/leaflet/leaflet.js" in u for u in requests)
