@@ -372,8 +372,11 @@ def geojson(
     data, kept = feature_collection(gdf, props, simplify_m=simplify_m)
     by_id = {str(pos): styles[pos] for pos in kept}
     thicker = {key: {**style, "weight": float(style.get("weight", 2)) + 2} for key, style in by_id.items()}
-    popup_fields = [c for c in columns if c in props.columns]
-    shows_text = tooltip_column in props.columns
+    # folium checks popup and tooltip fields against the first feature, so a layer with nothing to draw (every
+    # route of a selection unreachable, a filter matching nothing) carries neither.
+    drawable = bool(data["features"])
+    popup_fields = [c for c in columns if c in props.columns] if drawable else []
+    shows_text = drawable and tooltip_column in props.columns
     return folium.GeoJson(
         data,
         style_function=lambda feature: by_id[feature["id"]],

@@ -357,3 +357,24 @@ def test_finish_map_adds_legend_and_layer_control_and_goes_offline(data):
     assert kinds.index("LayerControl") < kinds.index("Legend")
     assert m.default_js[0] == ("leaflet", "/x/vendor/leaflet/leaflet.js")
     assert assets.remote_references(m.get_root().render()) == []
+
+
+def test_every_layer_draws_an_empty_selection():
+    # A filter matching nothing, or a selection whose routes are all unreachable, must still render.
+    data = tiny_dataset()
+    empty = {name: gdf.iloc[0:0] for name, gdf in data.items()}
+    groups = [
+        layers.hazard_layer(empty["hazard_points"]),
+        layers.village_layer(empty["villages"]),
+        layers.shelter_layer(empty["shelters"]),
+        layers.danger_zone_layer(empty["danger_zones"]),
+        layers.school_layer(empty["schools"]),
+        layers.warning_layer(empty["warning_areas"]),
+        layers.road_layer(empty["roads"]),
+        layers.pool_layer(empty["pools"]),
+    ]
+    m = folium.Map(tiles=None)
+    for group in groups:
+        assert group.feature_count() == 0
+        group.add_to(m)
+    m.get_root().render()
