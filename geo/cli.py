@@ -56,9 +56,9 @@ def _cmd_validate(args) -> int:
     path = settings.data_path(args.data)
     report = schema.validate(path)
     if args.json:
-        _print_json({"data": path, **report.to_dict()})
+        _print_json({"data": settings.redact(path), **report.to_dict()})
     else:
-        print(f"{path}: {report.summary()}")
+        print(f"{settings.redact(path)}: {report.summary()}")
     return 0 if report.ok else EXIT_INVALID
 
 
@@ -106,9 +106,9 @@ def _cmd_exposure(args) -> int:
         warnings.append(exposure.township_warnings(exposure.parse_assignments(args.warning), layers["townships"]))
     result = exposure.analyse(layers, warnings or None)
     if args.json:
-        _print_json({"data": path, **result.to_json_dict()})
+        _print_json({"data": settings.redact(path), **result.to_json_dict()})
     else:
-        print(f"{path}\n\n{result.to_text()}")
+        print(f"{settings.redact(path)}\n\n{result.to_text()}")
     return 0
 
 
@@ -150,9 +150,9 @@ def _cmd_pools(args) -> int:
     chosen = replace(settings.AnalysisSettings(), k_pools=args.k, service_radius_m=args.radius)
     result = pools.pool_coverage(layers, chosen, metric=args.metric)
     if args.json:
-        _print_json({"data": path, **result.to_dict()})
+        _print_json({"data": settings.redact(path), **result.to_dict()})
     else:
-        print(f"{path}\n\n{result.to_text()}")
+        print(f"{settings.redact(path)}\n\n{result.to_text()}")
     return 0
 
 
@@ -213,9 +213,9 @@ def _cmd_site_pools(args) -> int:
             require_each_township=args.require_each_township,
         )
     if args.json:
-        _print_json({"data": path, **result.to_dict()})
+        _print_json({"data": settings.redact(path), **result.to_dict()})
     else:
-        print(f"{path}\n\n{result.to_text()}")
+        print(f"{settings.redact(path)}\n\n{result.to_text()}")
     return 0
 
 
@@ -247,12 +247,102 @@ def _cmd_routes(args) -> int:
     if args.out:
         evacuation.write_routes(result.routes, args.out)
     if args.json:
-        _print_json({"data": path, **result.to_json_dict()})
+        _print_json({"data": settings.redact(path), **result.to_json_dict()})
     else:
-        print(f"{path}\n\n{result.to_text()}")
+        print(f"{settings.redact(path)}\n\n{result.to_text()}")
         if args.out:
             print(f"\nwrote {len(result.routes)} routes to {args.out}")
     return 0
+
+
+def _add_db(sub) -> None:
+    p = sub.add_parser("db", help="copy a data set between a GeoPackage and a PostGIS database (数据库同步)")
+    actions = p.add_subparsers(dest="db_action", required=True)
+    url_help = (
+        "postgresql://user@host:port/database; give the password in PGPASSWORD or ~/.pgpass rather than in the "
+        "URL, which other users of this machine can see in the process list"
+    )
+    push = actions.add_parser("push", help="load a GeoPackage into the database, replacing the data set there")
+    push.add_argument("--from", dest="source", required=True, metavar="FILE.gpkg", help="the GeoPackage to load")
+    push.add_argument("--to", dest="target", required=True, metavar="URL", help=url_help)
+    pull = actions.add_parser("pull", help="write the database's data set to a GeoPackage")
+    pull.add_argument("--from", dest="source", required=True, metavar="URL", help=url_help)
+    pull.add_argument("--to", dest="target", required=True, metavar="FILE.gpkg", help="the GeoPackage to write")
+    for action in (push, pull):
+        action.add_argument("--user", help="who copies, for the audit log (default: the login name)")
+
+
+def _cmd_db(args) -> int:
+    import getpass
+
+    from geo import pgstore
+    from geo.schema import SchemaError
+
+    copy = pgstore.push if args.db_action == "push" else pgstore.pull
+    source, target = (settings.redact(where) for where in (args.source, args.target))
+    try:
+        counts = copy(args.source, args.target, user=args.user or getpass.getuser())
+    except SchemaError as exc:
+        print(f"{source}: {exc.report.summary()}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"copied {source} to {target}: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    return 0
+
+
+def _add_import(sub) -> None:
+    p = sub.add_parser(
+        "import",
+        help="preview, then import an inventory (Excel/CSV/Shapefile/GeoJSON/KML/GeoPackage) into a layer (导入台账)",
+    )
+    p.add_argument("file", help="the source file (.xlsx .csv .shp .zip .geojson .kml .kmz .gpkg)")
+    p.add_argument("--layer", required=True, help="target layer: hazard_points, villages, schools, pools, shelters ...")
+    _add_data_option(p)
+    p.add_argument("--source-layer", metavar="NAME", help="layer of a GeoPackage/KML, or data set inside a zip")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of a workbook (default: the first with a header row)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="only preview (the default)")
+    mode.add_argument("--yes", action="store_true", help="write after the preview")
+    p.add_argument(
+        "--partial", action="store_true", help="with --yes, write the valid rows even if others are rejected"
+    )
+    p.add_argument("--encoding", metavar="E", help="text encoding of a CSV or a shapefile's .dbf (e.g. GBK)")
+    p.add_argument("--crs", metavar="EPSG:N", help="coordinate system of the source, overriding detection")
+    p.add_argument("--from-gcj02", action="store_true", help="lon/lat digitised on Gaode (GCJ-02): convert them")
+    p.add_argument("--rejected-out", metavar="FILE.csv|FILE.xlsx", help="write rejected rows with 错误原因 to fix")
+    p.add_argument("--user", help="who imports, for the audit log (default: the login name)")
+    p.add_argument("--json", action="store_true", help="print the preview (and what was written) as JSON")
+
+
+def _cmd_import(args) -> int:
+    import getpass
+
+    from geo import importers
+
+    options = importers.ImportOptions(
+        args.layer, args.source_layer, args.sheet, args.encoding, args.crs, args.from_gcj02
+    )
+    plan = importers.preview_import(args.file, settings.data_path(args.data), options)
+    if args.rejected_out and plan.rejected:
+        importers.write_rejected(plan, args.rejected_out)
+    result = None
+    if args.yes and not plan.blocked(args.partial):
+        result = importers.apply_plan(plan, user=args.user or getpass.getuser(), partial=args.partial)
+    if args.json:
+        _print_json({**plan.to_dict(), "written": result is not None, "result": result and result.to_dict()})
+    else:
+        print(plan.to_text() + "\n")
+        if result is not None:
+            print(f"已写入 / written to {plan.data}: {len(result.added)} added, {len(result.updated)} updated")
+        elif args.yes:
+            print(
+                f"{len(plan.rejected)} 行被拒绝，未写入 / {len(plan.rejected)} row(s) rejected: nothing written; "
+                "fix them (--rejected-out FILE.csv) or import the valid rows only (--partial)"
+            )
+        else:
+            print("预览，未写入 / dry run: nothing written (add --yes to write)")
+        if args.rejected_out and plan.rejected:
+            print(f"rejected rows written to {args.rejected_out}")
+    return EXIT_INVALID if plan.rejected else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

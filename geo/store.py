@@ -1,11 +1,13 @@
 """GeoPackage storage of a hazmap data set: reads, and locked, atomic, audited writes.
 
-The public functions take a path and plain GeoDataFrames and dicts, so a PostGIS backend can later stand behind
-the same names.  Every write follows one path: take the writer lock (``<file>.lock``), refuse a damaged file,
-copy it to a temporary file beside it, write into the copy, validate the whole result against
-:mod:`geo.schema`, then fsync and ``os.replace``.  GDAL deletes a layer before writing it again and may create a
-new file when it cannot open one for update; because it only ever sees the copy, an exception at any point
-(KeyboardInterrupt included) leaves the original byte for byte as it was.
+The public functions take a path and plain GeoDataFrames and dicts; given a ``postgresql://`` URL instead of a
+path, each hands the call to the PostGIS backend of the same names, :mod:`geo.pgstore`.
+
+Every write follows one path: take the writer lock (``<file>.lock``), refuse a damaged file, copy it to a
+temporary file beside it, write into the copy, validate the whole result against :mod:`geo.schema`, then fsync
+and ``os.replace``.  GDAL deletes a layer before writing it again and may create a new file when it cannot open
+one for update; because it only ever sees the copy, an exception at any point (KeyboardInterrupt included)
+leaves the original byte for byte as it was.
 
 Besides the layers, a written file holds the Chinese column titles in ``gpkg_data_columns``, a default QGIS
 style per layer in ``layer_styles`` (see :mod:`geo.qgis_style`) and one ``audit_log`` row per edit.
@@ -38,6 +40,7 @@ import shapely
 from geo import qgis_style
 from geo.rules import danger_grade
 from geo.schema import AUDIT_TABLE, LAYERS, STORAGE_CRS, Layer, Report, SchemaError, validate_frames
+from geo.settings import is_database_url
 
 #: Seconds a writer waits for another writer's lock before giving up.
 LOCK_TIMEOUT_S = 120.0
@@ -97,6 +100,13 @@ class ConflictError(StoreError):
         return self.current.get("version")
 
 
+def _database():
+    """The PostGIS backend, imported on first use: psycopg is needed only where a database is."""
+    from geo import pgstore
+
+    return pgstore
+
+
 # --------------------------------------------------------------------------------------------------
 # Reading
 
@@ -128,6 +138,8 @@ def read_layers(
     StoreError
         The file is missing, not a GeoPackage, damaged, or lacks a requested layer.
     """
+    if is_database_url(path):
+        return _database().read_layers(path, layers, validate=validate)
     path = os.fspath(path)
     _check_file(path)
     available = _layer_names(path)
@@ -160,6 +172,8 @@ def read_audit(path: str | os.PathLike) -> pd.DataFrame:
     ``changes`` is JSON text ``{column: [old, new]}`` (geometries as WKT); a file never written by the store
     has an empty log.
     """
+    if is_database_url(path):
+        return _database().read_audit(path)
     path = os.fspath(path)
     _check_file(path)
     columns = ", ".join(f'"{column}"' for column in AUDIT_COLUMNS)
@@ -271,6 +285,8 @@ def create(path: str | os.PathLike, gdfs: Mapping[str, gpd.GeoDataFrame], *, use
     geo.schema.SchemaError
         The layers break the data model; nothing is written.
     """
+    if is_database_url(path):
+        return _database().create(path, gdfs, user=user)
     path = os.fspath(path)
     _check_names(gdfs)
     _refuse(validate_frames(gdfs))
@@ -300,6 +316,8 @@ def write_layers(path: str | os.PathLike, gdfs: Mapping[str, gpd.GeoDataFrame], 
     StoreError
         The file is missing or damaged, or another writer holds the lock too long.
     """
+    if is_database_url(path):
+        return _database().write_layers(path, gdfs, user=user)
     path = os.fspath(path)
     _check_names(gdfs)
     _check_frames(gdfs)
@@ -569,6 +587,8 @@ def update_hazard_point(
     dict
         The stored row after the edit, with ``geometry``.
     """
+    if is_database_url(path):
+        return _database().update_hazard_point(path, hazard_id, changes, user=user, expected_version=expected_version)
     return _edit_hazard(path, hazard_id, changes, user=user, expected_version=expected_version, action="update")
 
 
@@ -579,6 +599,8 @@ def set_hazard_status(
 
     See :func:`update_hazard_point` for the parameters and what the store derives.
     """
+    if is_database_url(path):
+        return _database().set_hazard_status(path, hazard_id, status, user=user, expected_version=expected_version)
     return _edit_hazard(
         path, hazard_id, {"status": status}, user=user, expected_version=expected_version, action="status"
     )
@@ -611,6 +633,8 @@ def add_hazard_point(
     ConflictError
         A point with this ``hazard_id`` exists (``current`` is that point).
     """
+    if is_database_url(path):
+        return _database().add_hazard_point(path, row, geometry, user=user)
     path = os.fspath(path)
     if "geometry" in row:
         raise ValueError("pass the location as the geometry argument, not in the row")

@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 purpose=${1:-run}
 
 # Debian packages per purpose. gdal-bin: ogrinfo, used by the tests to read the GeoPackage with
-# GDAL's own tool, independently of the pyogrio build the app uses.
+# GDAL's own tool, independently of the pyogrio build the app uses. PostgreSQL 15 with PostGIS and pgRouting:
+# the throwaway cluster of tests/pgcluster.py, on which the PostGIS tests and bench/ check hazmap.
 deb_run=()
-deb_test=(gdal-bin)
+deb_test=(gdal-bin postgresql-15-postgis-3 postgresql-15-pgrouting)
 
 want=()
 if [ "$purpose" = test ]; then want=("${deb_run[@]}" "${deb_test[@]}"); else want=("${deb_run[@]}"); fi
