@@ -424,14 +424,27 @@ def create(url: str, gdfs: Mapping[str, gpd.GeoDataFrame], *, user: str) -> None
     store._check_names(gdfs)
     store._refuse(validate_frames(gdfs))
     ordered = {name: gdfs[name] for name in LAYERS}
-    at = store._now()
+    at = store.now_iso()
     audit = [
-        store._audit(at, user, name, "replace_layer", {"features": [None, len(gdf)]}) for name, gdf in ordered.items()
+        store.audit_row(at, user, name, "replace_layer", {"features": [None, len(gdf)]})
+        for name, gdf in ordered.items()
     ]
     with _connect(url) as conn:
         _ensure_postgis(conn, url)
         _create_tables(conn, _metric_srid(ordered))
         _load(conn, url, ordered)
+        _insert_audit(conn, audit)
+
+
+def rewrite_layer(url: str, name: str, rewrite: store.Rewrite) -> None:
+    """PostGIS side of :func:`geo.store.rewrite_layer`: one transaction with the table locked against writers."""
+    with _connect(url) as conn:
+        _require_tables(conn, url, [name])
+        conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(_table(name)))
+        frame, audit = rewrite(_read(conn, LAYERS[name]))
+        store.check_frames({name: frame})
+        conn.execute(sql.SQL("DELETE FROM {}").format(_table(name)))
+        _load(conn, url, {name: frame})
         _insert_audit(conn, audit)
 
 
@@ -442,15 +455,15 @@ def write_layers(url: str, gdfs: Mapping[str, gpd.GeoDataFrame], *, user: str) -
     layers are checked against the data set it leaves.
     """
     store._check_names(gdfs)
-    store._check_frames(gdfs)
+    store.check_frames(gdfs)
     names = list(gdfs)
-    at = store._now()
+    at = store.now_iso()
     with _connect(url) as conn:
         _require_tables(conn, url, names)
         tables = sql.SQL(", ").join(_table(name) for name in names)
         conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(tables))
         audit = [
-            store._audit(at, user, name, "replace_layer", {"features": [_count(conn, name), len(gdf)]})
+            store.audit_row(at, user, name, "replace_layer", {"features": [_count(conn, name), len(gdf)]})
             for name, gdf in gdfs.items()
         ]
         for name in names:
@@ -490,7 +503,7 @@ def _point_frame(row: Mapping[str, object]) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
         [{column: row[column] for column in _POINTS.columns}], geometry=[row["geometry"]], crs=STORAGE_CRS
     )
-    store._check_frames({"hazard_points": frame})
+    store.check_frames({"hazard_points": frame})
     return frame
 
 
@@ -499,7 +512,7 @@ def _finish_point_write(
 ) -> None:
     """Check the written point's references against the data set, then log the write in the same transaction."""
     store._refuse(_dangling(conn, ["hazard_points"]))
-    audit = store._audit(new["updated_at"], user, "hazard_points", action, diff, new["hazard_id"], versions)
+    audit = store.audit_row(new["updated_at"], user, "hazard_points", action, diff, new["hazard_id"], versions)
     _insert_audit(conn, [audit])
 
 
@@ -535,8 +548,8 @@ def _edit_hazard(
         base = current["version"] if expected_version is None else expected_version
         if current["version"] != base:
             raise _conflict(url, hazard_id, base, current)
-        new = store._derive({**current, **changes}, version=base + 1)
-        diff = store._diff(current, new)
+        new = store.derive_row({**current, **changes}, version=base + 1)
+        diff = store.diff_rows(current, new)
         if not diff:
             return current
         _point_frame(new)  # refuse a bad value before touching the table
@@ -595,7 +608,7 @@ def add_hazard_point(url: str, row: Mapping[str, object], geometry: shapely.Geom
         raise ValueError("pass the location as the geometry argument, not in the row")
     store._check_keys(_POINT_COLUMNS, row)
     hazard_id = row.get("hazard_id")
-    new = store._derive({**dict.fromkeys(_POINTS.columns), "status": "active", **row}, version=1)
+    new = store.derive_row({**dict.fromkeys(_POINTS.columns), "status": "active", **row}, version=1)
     new["geometry"] = geometry
     with _connect(url) as conn:
         _require_tables(conn, url, ["hazard_points"])
@@ -610,7 +623,7 @@ def add_hazard_point(url: str, row: Mapping[str, object], geometry: shapely.Geom
                 existing = _hazard(conn, hazard_id, lock=False)
         if existing is not None:
             raise ConflictError(f"{redact(url)}: hazard point {hazard_id!r} exists already", existing)
-        _finish_point_write(conn, new, user=user, action="insert", diff=store._diff({}, new), versions=(None, 1))
+        _finish_point_write(conn, new, user=user, action="insert", diff=store.diff_rows({}, new), versions=(None, 1))
     return new
 
 

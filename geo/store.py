@@ -23,7 +23,7 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from urllib.request import pathname2url
@@ -290,11 +290,36 @@ def create(path: str | os.PathLike, gdfs: Mapping[str, gpd.GeoDataFrame], *, use
     path = os.fspath(path)
     _check_names(gdfs)
     _refuse(validate_frames(gdfs))
-    at = _now()
+    at = now_iso()
     ordered = {name: gdfs[name] for name in LAYERS if name in gdfs}
-    audit = [_audit(at, user, name, "replace_layer", {"features": [None, len(gdf)]}) for name, gdf in ordered.items()]
+    audit = [
+        audit_row(at, user, name, "replace_layer", {"features": [None, len(gdf)]}) for name, gdf in ordered.items()
+    ]
     with _locked(path), _replacing(path, copy=False) as work:
         _commit(work, ordered, audit)
+
+
+#: Gets the stored layer; returns the layer to store and the audit rows to append, or raises to write nothing.
+Rewrite = Callable[[gpd.GeoDataFrame], tuple[gpd.GeoDataFrame, list[dict]]]
+
+
+def rewrite_layer(path: str | os.PathLike, name: str, rewrite: Rewrite) -> None:
+    """Replace layer ``name`` by ``rewrite(stored layer)`` while no other writer can change it, with audit rows.
+
+    For batch changes that must land together and be checked against what is stored at the moment of writing
+    (an import of hundreds of rows): GeoPackage, under the writers' lock into a validated copy moved over the
+    file; PostGIS, in one transaction holding an EXCLUSIVE lock on the table (readers go on; writers wait and
+    then see the new versions).  Whatever ``rewrite`` or the validation raises, nothing is written.
+    """
+    if is_database_url(path):
+        return _database().rewrite_layer(path, name, rewrite)
+    path = os.fspath(path)
+    with _locked(path):
+        frame, audit = rewrite(read_layer(path, name))
+        check_frames({name: frame})
+        with _replacing(path) as work:
+            _commit(work, {name: frame}, audit)
+    return None
 
 
 def write_layers(path: str | os.PathLike, gdfs: Mapping[str, gpd.GeoDataFrame], *, user: str) -> None:
@@ -320,12 +345,12 @@ def write_layers(path: str | os.PathLike, gdfs: Mapping[str, gpd.GeoDataFrame], 
         return _database().write_layers(path, gdfs, user=user)
     path = os.fspath(path)
     _check_names(gdfs)
-    _check_frames(gdfs)
+    check_frames(gdfs)
     with _locked(path), _replacing(path) as work:
         available = _layer_names(work)
-        at = _now()
+        at = now_iso()
         audit = [
-            _audit(at, user, name, "replace_layer", {"features": [_count(work, name, available), len(gdf)]})
+            audit_row(at, user, name, "replace_layer", {"features": [_count(work, name, available), len(gdf)]})
             for name, gdf in gdfs.items()
         ]
         _commit(work, gdfs, audit)
@@ -341,7 +366,7 @@ def _check_names(gdfs: Mapping[str, gpd.GeoDataFrame]) -> None:
         raise ValueError(f"not layers of the data model: {', '.join(unknown)}")
 
 
-def _check_frames(gdfs: Mapping[str, gpd.GeoDataFrame]) -> None:
+def check_frames(gdfs: Mapping[str, gpd.GeoDataFrame]) -> None:
     """Refuse frames that break the model on their own; references are checked on the whole written result."""
     report = validate_frames(gdfs, required=[])
     _refuse(Report([p for p in report.problems if p.rule != "dangling_reference"], report.layers_checked))
@@ -524,7 +549,7 @@ def _set_default_style(conn: sqlite3.Connection, layer: Layer) -> None:
     )
 
 
-def _audit(
+def audit_row(
     at: str,
     user: str,
     layer: str,
@@ -546,7 +571,7 @@ def _audit(
     }
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -646,11 +671,11 @@ def add_hazard_point(
         if len(found):
             raise ConflictError(f"{path}: hazard point {hazard_id!r} exists already", _row(points, int(found[0])))
         columns = [c for c in points.columns if c != points.geometry.name]
-        new = _derive({**dict.fromkeys(columns), "status": "active", **row}, version=1)
+        new = derive_row({**dict.fromkeys(columns), "status": "active", **row}, version=1)
         added = gpd.GeoDataFrame([new], geometry=[geometry], crs=points.crs)
         points = pd.concat([points, added], ignore_index=True)
         new["geometry"] = geometry
-        audit = _audit(new["updated_at"], user, "hazard_points", "insert", _diff({}, new), hazard_id, (None, 1))
+        audit = audit_row(new["updated_at"], user, "hazard_points", "insert", diff_rows({}, new), hazard_id, (None, 1))
         _save_hazard_points(path, points, audit)
     return new
 
@@ -681,8 +706,8 @@ def _edit_hazard(
                 f"version {expected_version}; reload it and edit again",
                 current,
             )
-        new = _derive({**current, **changes}, version=current["version"] + 1)
-        diff = _diff(current, new)
+        new = derive_row({**current, **changes}, version=current["version"] + 1)
+        diff = diff_rows(current, new)
         if not diff:
             return current
         edited = {column: new[column] for column in [*diff, *_BOOKKEEPING]}
@@ -691,7 +716,7 @@ def _edit_hazard(
         for column, value in edited.items():
             points.iat[pos, points.columns.get_loc(points.geometry.name if column == "geometry" else column)] = value
         versions = (current["version"], new["version"])
-        audit = _audit(new["updated_at"], user, "hazard_points", action, diff, hazard_id, versions)
+        audit = audit_row(new["updated_at"], user, "hazard_points", action, diff, hazard_id, versions)
         _save_hazard_points(path, points, audit)
     return new
 
@@ -707,14 +732,14 @@ def _check_keys(points: gpd.GeoDataFrame, values: Mapping[str, object]) -> None:
 
 def _save_hazard_points(path: str, points: gpd.GeoDataFrame, audit: dict) -> None:
     """Validate the edited layer, then write it with its audit row (the caller holds the lock)."""
-    _check_frames({"hazard_points": points})
+    check_frames({"hazard_points": points})
     with _replacing(path) as work:
         _commit(work, {"hazard_points": points}, [audit])
 
 
-def _derive(row: dict, version: int) -> dict:
+def derive_row(row: dict, version: int) -> dict:
     """Set the columns the store owns: version, updated_at and danger_grade (plan 3.2)."""
-    row = {**row, "version": version, "updated_at": _now()}
+    row = {**row, "version": version, "updated_at": now_iso()}
     with contextlib.suppress(TypeError, ValueError):  # a bad count or amount: the validator names it
         row["danger_grade"] = danger_grade(row["threatened_people"], row["threatened_property_10k_yuan"])
     return row
@@ -736,7 +761,7 @@ def _native(value: object) -> object:
     return value
 
 
-def _diff(old: Mapping[str, object], new: Mapping[str, object]) -> dict[str, list]:
+def diff_rows(old: Mapping[str, object], new: Mapping[str, object]) -> dict[str, list]:
     """Return {column: [old, new]} of what changed, geometries as WKT, bookkeeping columns left out."""
     changed = {}
     for column, value in new.items():

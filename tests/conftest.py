@@ -1,0 +1,25 @@
+"""Fixtures every test module gets."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module(monkeypatch):
+    """Put the real ``__main__`` back after each test.
+
+    AppTest leaves its script as ``sys.modules["__main__"]``; a later test that spawns processes (the store's
+    concurrent writers) would re-run that script, the whole app, in each child.
+    """
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_user_file(tmp_path_factory):
+    """No test reads the developer's own ``.streamlit/users.yaml``: unless a test names a user file, there is none."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HAZMAP_USERS", str(tmp_path_factory.mktemp("users") / "none.yaml"))
+        yield
