@@ -332,7 +332,8 @@ def _cmd_import(args) -> int:
     else:
         print(plan.to_text() + "\n")
         if result is not None:
-            print(f"已写入 / written to {plan.data}: {len(result.added)} added, {len(result.updated)} updated")
+            counts = f"{len(result.added)} added, {len(result.updated)} updated"
+            print(f"已写入 / written to {settings.redact(plan.data)}: {counts}")
         elif args.yes:
             print(
                 f"{len(plan.rejected)} 行被拒绝，未写入 / {len(plan.rejected)} row(s) rejected: nothing written; "
@@ -343,6 +344,80 @@ def _cmd_import(args) -> int:
         if args.rejected_out and plan.rejected:
             print(f"rejected rows written to {args.rejected_out}")
     return EXIT_INVALID if plan.rejected else 0
+
+
+def _add_users(sub) -> None:
+    p = sub.add_parser("users", help="the web app's users and their roles: viewer, editor, admin (用户管理)")
+    actions = p.add_subparsers(dest="users_action", required=True)
+    add = actions.add_parser("add", help="add a user; asks for the password twice")
+    add.add_argument("name", help="login name (letters, digits, _ . @ -), or an e-mail address for single sign-on")
+    add.add_argument("--role", required=True, help="viewer (browse, export), editor (+ edit, import), admin (+ users)")
+    change = actions.add_parser("set", help="change a user's role and/or password")
+    change.add_argument("name")
+    change.add_argument("--role", help="the new role")
+    change.add_argument("--password", action="store_true", help="ask for a new password")
+    listing = actions.add_parser("list", help="list the users and their roles")
+    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    remove = actions.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
+    for action in (add, change):
+        action.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of standard input (for scripts; never put it in a command)",
+        )
+    for action in (add, change, listing, remove):
+        action.add_argument(
+            "--file", metavar="USERS.yaml", help="user file (default: $HAZMAP_USERS, else .streamlit/users.yaml)"
+        )
+
+
+def _cmd_users(args) -> int:
+    import getpass
+
+    from geo import auth
+
+    path = auth.users_path(args.file)
+    if args.users_action == "list":
+        accounts = auth.read_users(path) if path.exists() else {}
+        if args.json:
+            _print_json({"file": str(path), "users": [{"name": a.name, "role": a.role} for a in accounts.values()]})
+        elif not accounts:
+            print(f"{path}: no users; the web app runs read-only until one is added")
+        else:
+            print("\n".join(f"{a.name}\t{a.role}" for a in accounts.values()))
+        return 0
+    if args.users_action == "remove":
+        auth.remove_user(path, args.name)
+        print(f"removed {args.name} from {path}")
+        return 0
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif args.users_action == "add" or args.password:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("repeat it: ") != password:
+            raise ValueError("the two passwords differ; nothing changed")
+    if args.users_action == "add":
+        account = auth.add_user(path, args.name, args.role, password)
+    elif password is None and args.role is None:
+        raise ValueError("nothing to change: give --role and/or --password")
+    else:
+        account = auth.update_user(path, args.name, role=args.role, password=password)
+    print(f"{args.users_action} {account.name}: {account.role} in {path}")
+    return 0
+
+
+def _add_export(sub) -> None:
+    from geo.export import commands
+
+    commands.add_parser(sub)
+
+
+def _cmd_export(args) -> int:
+    from geo.export import commands
+
+    return commands.run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,9 +10,13 @@ purpose=${1:-run}
 
 # Debian packages per purpose. gdal-bin: ogrinfo, used by the tests to read the GeoPackage with
 # GDAL's own tool, independently of the pyogrio build the app uses. PostgreSQL 15 with PostGIS and pgRouting:
-# the throwaway cluster of tests/pgcluster.py, on which the PostGIS tests and bench/ check hazmap.
-deb_run=()
-deb_test=(gdal-bin postgresql-15-postgis-3 postgresql-15-pgrouting)
+# the throwaway cluster of tests/pgcluster.py, on which the PostGIS tests and bench/ check hazmap. chromium: the
+# browser of tests/browser.py (Playwright drives Debian's build; its own browser download is never used).
+# fonts-wqy-microhei: the Chinese font the PDF exports embed (TrueType outlines; Noto CJK's CFF outlines cannot be
+# embedded as TrueType by matplotlib, see geo/export/fonts.py). poppler-utils: pdftoppm renders the exported PDFs
+# in the export tests, pdftotext/pdffonts help inspect them.
+deb_run=(fonts-wqy-microhei)
+deb_test=(gdal-bin postgresql-15-postgis-3 postgresql-15-pgrouting chromium poppler-utils)
 
 want=()
 if [ "$purpose" = test ]; then want=("${deb_run[@]}" "${deb_test[@]}"); else want=("${deb_run[@]}"); fi

@@ -5,21 +5,8 @@ hazmap runs on intranets with no internet, so a map that names a CDN shows a bla
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import textwrap
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -32,6 +19,7 @@ import streamlit_folium
 import layers
 from layers import assets
 from layers.assets import CDN_TO_LOCAL, DEFAULT_BASE_URL, VENDOR_DIR, OfflineAssetError
+from tests.browser import Guarded, streamlit_app
 from tests.fixtures import tiny_dataset
 from tests.test_layers import all_layers, hostile
 
@@ -182,7 +170,6 @@ def test_make_offline_can_move_assets_to_another_base():
 # --------------------------------------------------------------------------------------------------
 # In a real browser, cut off from the internet
 
-CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
 ROOT = Path(__file__).resolve().parent.parent
 #: Evaluated in the page until it reports ``ready``: what of the map rendered, in the map's own document.
 MAP_STATE = """
@@ -200,112 +187,43 @@ MAP_STATE = """
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, timeout: float = 60.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
-
-
-@contextmanager
-def _process(*args: str, cwd: Path | None = None) -> Iterator[None]:
-    """Run a program for the duration, in its own process group: Debian's chromium-headless-shell is a shell
-    script that starts the browser as a child, which must end with it."""
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        yield
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        # The browser's own processes outlive the script for a moment; they still write to the profile.
-        deadline = time.monotonic() + 15
-        while _group_alive(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-async def _browse(debugger: str, url: str, timeout: float) -> tuple[dict, list[str], list[str]]:
-    """Open ``url`` over the DevTools protocol; return the map state, every URL requested, and dialogs shown."""
-    websockets = pytest.importorskip("websockets")
-    requests: list[str] = []
+def browse(guarded: Guarded, url: str) -> tuple[dict, list[str], list[str]]:
+    """Open ``url`` on a page cut off from the internet; return the map state, every URL asked for, dialogs shown."""
+    requested: list[str] = []
     dialogs: list[str] = []
-    replies: dict[int, asyncio.Future] = {}
-    async with websockets.connect(debugger, max_size=None) as ws:
-
-        async def call(method: str, **params) -> dict:
-            key = len(replies) + 1
-            replies[key] = asyncio.get_running_loop().create_future()
-            await ws.send(json.dumps({"id": key, "method": method, "params": params}))
-            return await replies[key]
-
-        async def listen() -> None:
-            async for raw in ws:
-                message = json.loads(raw)
-                if message.get("id") in replies:
-                    replies[message["id"]].set_result(message.get("result", {}))
-                elif message.get("method") == "Network.requestWillBeSent":
-                    requests.append(message["params"]["request"]["url"])
-                elif message.get("method") == "Page.javascriptDialogOpening":
-                    dialogs.append(message["params"]["message"])
-
-        listener = asyncio.create_task(listen())
-        for domain in ("Network", "Page", "Runtime"):
-            await call(f"{domain}.enable")
-        await call("Page.navigate", url=url)
-        deadline = time.monotonic() + timeout
-        state: dict = {}
-        while not state.get("ready") and time.monotonic() < deadline and not dialogs:
-            await asyncio.sleep(0.5)
-            result = await call("Runtime.evaluate", expression=MAP_STATE, returnByValue=True)
-            state = result.get("result", {}).get("value") or {}
-        listener.cancel()
-    return state, requests, dialogs
+    page = guarded.page
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(url)
+    page.wait_for_function(f"{MAP_STATE.strip()}.ready", timeout=60_000)
+    return page.evaluate(MAP_STATE), requested, dialogs
 
 
-def browse(url: str, timeout: float = 60.0) -> tuple[dict, list[str], list[str]]:
-    """Load ``url`` in headless Chromium whose resolver finds no host but localhost (no internet)."""
-    port = _free_port()
-    with (
-        tempfile.TemporaryDirectory() as profile,
-        _process(
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            f"--user-data-dir={profile}",
-            f"--remote-debugging-port={port}",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
-            "about:blank",
-        ),
-    ):
-        targets = json.loads(_wait_for(f"http://127.0.0.1:{port}/json/list"))
-        page = next(t for t in targets if t["type"] == "page")
-        return asyncio.run(_browse(page["webSocketDebuggerUrl"], url, timeout))
-
-
-def assert_map_drawn_offline(state: dict, requests: list[str], dialogs: list[str]) -> None:
-    assert state.get("ready"), state
+def assert_map_drawn_offline(guarded: Guarded, state: dict, dialogs: list[str]) -> None:
     assert state["badges"] > 5 and state["labels"] == 2 and state["arrows"] >= 1 and state["controls"] >= 6
     assert state["pictures"] == 0 and dialogs == []  # the hostile name rendered as text
-    remote = [u for u in requests if not u.startswith(("http://localhost", "file:", "data:", "about:", "blob:"))]
-    assert remote == []
+    assert guarded.outside == []
+
+
+@pytest.mark.browser
+def test_standalone_page_draws_the_map_with_no_network(tmp_path, guarded):
+    page = tmp_path / "map.html"
+    page.write_text(layers.standalone_html(full_map(data=hostile(tiny_dataset()))), encoding="utf-8")
+    state, _, dialogs = browse(guarded, page.as_uri())
+    assert_map_drawn_offline(guarded, state, dialogs)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_streamlit_app_draws_the_map_from_its_static_route_with_no_network(tmp_path, guarded):
+    # The app's directory decides where Streamlit's static route points: give it ours, and its config.
+    (tmp_path / "static").symlink_to(ROOT / "static")
+    (tmp_path / ".streamlit").symlink_to(ROOT / ".streamlit")
+    (tmp_path / "app.py").write_text(textwrap.dedent(APP.format(root=str(ROOT))), encoding="utf-8")
+    with streamlit_app(cwd=tmp_path) as url:
+        state, requested, dialogs = browse(guarded, url)
+    assert_map_drawn_offline(guarded, state, dialogs)
+    assert any(u.endswith("/app/static/vendor/leaflet/leaflet.js") for u in requested)
 
 
 APP = """
@@ -317,38 +235,3 @@ from tests.test_layers import hostile
 from tests.test_offline_assets import full_map
 st_folium(full_map(data=hostile(tiny_dataset())), height=600, returned_objects=[])
 """
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium-headless-shell (Debian package)")
-def test_standalone_page_draws_the_map_with_no_network(tmp_path):
-    page = tmp_path / "map.html"
-    page.write_text(layers.standalone_html(full_map(data=hostile(tiny_dataset()))), encoding="utf-8")
-    assert_map_drawn_offline(*browse(page.as_uri()))
-
-
-@pytest.mark.browser
-@pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="needs chromium-headless-shell (Debian package)")
-def test_streamlit_app_draws_the_map_from_its_static_route_with_no_network(tmp_path):
-    # The app's directory decides where Streamlit's static route points: give it ours.
-    (tmp_path / "static").symlink_to(ROOT / "static")
-    (tmp_path / "app.py").write_text(textwrap.dedent(APP.format(root=str(ROOT))), encoding="utf-8")
-    port = _free_port()
-    with _process(
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        f"--server.port={port}",
-        "--server.address=localhost",
-        "--server.headless=true",
-        "--server.enableStaticServing=true",
-        "--browser.gatherUsageStats=false",
-        cwd=tmp_path,
-    ):
-        _wait_for(f"http://localhost:{port}/_stcore/health")
-        state, requests, dialogs = browse(f"http://localhost:{port}/")
-    assert_map_drawn_offline(state, requests, dialogs)
-    assert any(f"localhost:{port}/app/static/vendor/leaflet/leaflet.js" in u for u in requests)

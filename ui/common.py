@@ -1,0 +1,155 @@
+"""What every page shares: the data set, cached analyses, the interface language and the error page.
+
+Data and analyses are cached with Streamlit's caches keyed on a :class:`DataVersion`: the data file's path **and
+its modification time and size** (for a PostGIS database, its URL and newest audit id), so an edit saved through
+the store shows at once, while panning or filtering the map never re-reads the data or re-runs an analysis.
+
+The version also says whether personal phone numbers are masked for the signed-in user (:mod:`geo.privacy`):
+:func:`layers` hands a viewer's pages masked frames, so every map, table, download and export built from them is
+masked, and the caches of the two views never mix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import streamlit as st
+
+from geo import privacy, schema, settings, store
+
+LANGS = {"zh": "中文", "en": "English"}
+
+
+def lang() -> str:
+    """The interface language of this session: Chinese unless the user switched to English."""
+    return st.session_state.get("lang", "zh")
+
+
+def tr(zh: str, en: str) -> str:
+    """Pick the Chinese or English text for the current language."""
+    return zh if lang() == "zh" else en
+
+
+def language_switch() -> None:
+    """A sidebar toggle between 中文 and English; the choice lives in the session."""
+    st.sidebar.radio(
+        "语言 / Language",
+        options=list(LANGS),
+        format_func=LANGS.get,
+        key="lang",
+        horizontal=True,
+    )
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """One state of the data set as one kind of user sees it: the cache key of everything computed from it.
+
+    Attributes
+    ----------
+    path
+        The GeoPackage, or the database URL (a cache key only: shown, it goes through ``settings.redact``).
+    stamp
+        What changes when the data changes: a file's modification time and size, a database's newest audit id.
+    masked
+        Personal phone numbers are masked in this view.
+    """
+
+    path: str
+    stamp: tuple[int, ...]
+    masked: bool = True
+
+
+def data_version(path: str | None = None) -> DataVersion:
+    """The current version of the data set (``HAZMAP_DATA`` or the demo file) for the signed-in user.
+
+    Raises
+    ------
+    geo.store.StoreError
+        The file is missing or the database cannot be reached.
+    """
+    # ui.auth builds on this module (its texts use tr), so it is imported where it is needed.
+    from ui import auth
+
+    path = settings.data_path(path)
+    masked = not privacy.sees_contacts(auth.current_user())
+    if settings.is_database_url(path):
+        # Imported on first use, like the store does: psycopg is needed only where a database is.
+        from geo import pgstore
+
+        return DataVersion(path, (pgstore.last_change(path),), masked)
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError as exc:
+        raise store.StoreError(f"{path}: file not found (set HAZMAP_DATA to a hazmap GeoPackage)") from exc
+    return DataVersion(path, (stat.st_mtime_ns, stat.st_size), masked)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _stored(path: str, stamp: tuple[int, ...]) -> dict[str, gpd.GeoDataFrame]:
+    # cache_resource hands every session the same frames without pickling a copy per rerun: pages treat them
+    # as read-only and copy before changing anything.
+    return store.read_layers(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _layers_cached(version: DataVersion) -> dict[str, gpd.GeoDataFrame]:
+    stored = _stored(version.path, version.stamp)
+    return privacy.mask_layers(stored) if version.masked else stored
+
+
+def layers(version: DataVersion | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of the data set as the version's user may see it, read once per data version."""
+    return _layers_cached(version or data_version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _validation_cached(path: str, stamp: tuple[int, ...]) -> schema.Report:
+    return schema.validate(_stored(path, stamp))
+
+
+def validation(version: DataVersion | None = None) -> schema.Report:
+    """The validator's report of the current data set, computed once per data version."""
+    version = version or data_version()
+    return _validation_cached(version.path, version.stamp)
+
+
+def show_data_error(exc: Exception) -> None:
+    """A page that says what is wrong with the data file and how to fix it, instead of a traceback."""
+    path = settings.data_path()
+    where = settings.redact(path)
+    # A database error may quote the URL it was given: the password in it must not reach the page.
+    reason = str(exc).replace(path, where) if settings.is_database_url(path) else exc
+    st.error(tr("无法打开数据文件", "The data file cannot be opened"))
+    st.markdown(
+        tr(
+            f"**文件**：`{where}`\n\n**原因**：{reason}\n\n"
+            "请检查环境变量 `HAZMAP_DATA` 指向的 GeoPackage，或在命令行运行 "
+            "`python -m geo validate --data 文件` 查看全部问题。",
+            f"**File**: `{where}`\n\n**Reason**: {reason}\n\n"
+            "Check the GeoPackage that `HAZMAP_DATA` points to, or run "
+            "`python -m geo validate --data FILE` to list every problem.",
+        ),
+        unsafe_allow_html=False,
+    )
+    if isinstance(exc, schema.SchemaError):
+        st.code(exc.report.summary(), language=None)
+
+
+def load_or_stop() -> tuple[DataVersion, dict[str, gpd.GeoDataFrame]]:
+    """The data version and layers for a page; on any data problem, show the error page and stop the run."""
+    try:
+        version = data_version()
+        return version, layers(version)
+    except (store.StoreError, schema.SchemaError, OSError) as exc:
+        show_data_error(exc)
+        st.stop()
+        raise  # st.stop() raises; this line only tells type checkers the function never falls through
+
+
+def demo_in_use() -> bool:
+    """True when the app shows the embedded synthetic demo data."""
+    return Path(settings.data_path()).resolve() == settings.DEMO_DATA.resolve()

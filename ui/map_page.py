@@ -1,0 +1,886 @@
+"""The Map page (地图): every layer of the data set on one interactive map, filters, search and hazard-point details.
+
+The page logic lives in plain functions, tested without Streamlit: :func:`filter_hazards` and :func:`map_view` pick
+what the sidebar filters leave, :func:`search_hazards` finds a point by 统一编号 or name, :func:`build_map` draws the
+view through :mod:`layers` (so every asset is served locally and every user text escaped), and
+:func:`hazard_details` gathers what the page shows about the clicked point.  :func:`render` only wires them to
+widgets.
+
+Staying fast
+------------
+- Data and analyses come from the caches of :mod:`ui.common` and :mod:`ui.analysis`; the built map is cached on
+  the data version and the sidebar's choices, so a click (which reruns the script) does not rebuild it.
+- ``st_folium`` returns only ``last_active_drawing``: panning and zooming never rerun the script, a click on a
+  feature does, once.
+- Filters are applied here, in Python, before anything is sent to the browser; beyond a few thousand features
+  a layer is thinned (roads by class, points by what they hold) and the page says what was left out (``LIMITS``).
+  Hazard points are never thinned: they are clustered.
+- Evacuation routes and pool coverage, the slow analyses, are drawn by default only at district scale
+  (``LARGE_DATA``); on a larger data set the user switches them on.
+
+Basemap
+-------
+None by default: the app runs on intranets that reach no tile server.  天地图 is offered when a key is configured
+(``tianditu_key`` in ``.streamlit/secrets.toml`` or ``HAZMAP_TIANDITU_KEY``); OpenStreetMap only when explicitly
+allowed (``allow_osm = true`` in the secrets or ``HAZMAP_ALLOW_OSM=1``), since its tiles come from abroad.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from branca.element import MacroElement
+from folium.template import Template
+from streamlit_folium import st_folium
+
+import layers as maplayers
+from geo import network, rules
+from geo.evacuation import EvacuationResult
+from geo.exposure import ExposureResult
+from geo.pools import PoolCoverage
+from geo.schema import ROAD_CLASSES, STORAGE_CRS
+from geo.settings import AnalysisSettings
+from layers import i18n
+from layers.base import MAX_ZOOM
+from layers.common import METRES_PER_DEGREE, pixel_metres
+from layers.escape import is_missing
+from ui import analysis, common, warning_page, widgets
+
+#: Value of the warning-level filter for points no warning area covers.
+NOT_WARNED = "none"
+#: Most features drawn per layer, and the column whose largest values are kept when there are more: the
+#: people or places that matter most stay on the map.  Roads are thinned by class instead (``ROAD_LIMIT``).
+LIMITS: dict[str, tuple[int, str]] = {
+    "villages": (1000, "population"),
+    "schools": (500, "students"),
+    "pools": (500, "lanes"),
+    "shelters": (500, "capacity"),
+    "danger_zones": (2000, "threatened_people"),
+    "routes": (1000, "people"),
+    "coverage": (300, "grade4_students"),
+}
+#: Most road segments drawn: beyond it only the main classes that fit are drawn, highways first.
+ROAD_LIMIT = 15_000
+#: The road classes drawn when the map shows the whole district (no township picked): village roads and paths
+#: are a third of the segments and, at that scale, a grey mesh; the evacuation routes show those that matter.
+MAIN_ROADS = ("highway", "primary", "secondary")
+#: Active hazard points above which the data set counts as large (a city or province, not a district).
+LARGE_DATA = 2000
+#: Townships above which their names are not written on the map (they would cover it).
+LABELLED_TOWNSHIPS = 60
+#: Zoom levels above the opening view at which simplified outlines still look exact: four at district scale; two
+#: on a large map, where a reader who wants detail picks townships (and the outlines are most of the page).
+ZOOM_HEADROOM = 4
+ZOOM_HEADROOM_LARGE = 2
+#: The popup fields of hazard points on a large map (as for ``DEFAULT_SHOWN_LARGE``); the inventory's other fields
+#: show in the details below the map.  Each field of 10,000 popups adds about half a megabyte to the page.
+POPUP_SUMMARY = ("hazard_id", "name", "hazard_type", "danger_grade", "status")
+#: Layers on when the map opens: the hazard picture.  Schools, pools and pool coverage belong to the swimming plan
+#: and would bury the hazard points under badges and circles; they are one click away in the layer control.
+DEFAULT_SHOWN = (
+    "warning_areas",
+    "district",
+    "roads",
+    "danger_zones",
+    "routes",
+    "villages",
+    "shelters",
+    "hazard_points",
+)
+#: Layers on when a large data set opens (``LARGE_DATA``): at that scale the other point layers are a carpet of
+#: badges over the hazard clusters.
+DEFAULT_SHOWN_LARGE = ("warning_areas", "district", "roads", "danger_zones", "hazard_points")
+#: Height of the map in pixels.
+MAP_HEIGHT = 640
+#: Zoom the map jumps to when a search picks a hazard point.
+FOCUS_ZOOM = 16
+_DEFAULTS = AnalysisSettings()
+
+
+def _in(lang: str, zh: str, en: str) -> str:
+    """The Chinese or English text, for functions told their language rather than reading the session's."""
+    return zh if lang == "zh" else en
+
+
+# --------------------------------------------------------------------------------------------------
+# Filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar lets through; an empty tuple means no restriction.
+
+    Attributes
+    ----------
+    townships
+        Township names: every layer is restricted to them.
+    hazard_types, grades, statuses
+        Codes of ``hazard_type``, ``danger_grade`` and ``status`` of the hazard points.
+    warning_levels
+        Highest warning level over a point (``blue`` ... ``red``), or ``NOT_WARNED``.
+    """
+
+    townships: tuple[str, ...] = ()
+    hazard_types: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ("active",)
+    warning_levels: tuple[str, ...] = ()
+
+
+def warning_levels(result: ExposureResult) -> pd.Series:
+    """Return hazard_id -> the highest warning level covering the point, for the warned active points."""
+    return pd.Series(result.hazard_points["level"].to_numpy(), index=result.hazard_points["hazard_id"].to_numpy())
+
+
+def filter_hazards(hazards: gpd.GeoDataFrame, filters: Filters, levels: pd.Series) -> gpd.GeoDataFrame:
+    """Return the hazard points the filters let through.
+
+    Parameters
+    ----------
+    hazards
+        The ``hazard_points`` layer.
+    filters
+        The sidebar's choices.
+    levels
+        hazard_id -> warning level, from :func:`warning_levels`; points not in it are ``NOT_WARNED``.
+    """
+    keep = np.ones(len(hazards), dtype=bool)
+    for column, chosen in (
+        ("township", filters.townships),
+        ("hazard_type", filters.hazard_types),
+        ("danger_grade", filters.grades),
+        ("status", filters.statuses),
+    ):
+        if chosen:
+            keep &= hazards[column].isin(chosen).to_numpy()
+    if filters.warning_levels:
+        level = hazards["hazard_id"].map(levels).fillna(NOT_WARNED)
+        keep &= level.isin(filters.warning_levels).to_numpy()
+    return hazards[keep]
+
+
+def _in_townships(frame: gpd.GeoDataFrame, names: Sequence[str], townships: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The features of ``frame`` in the named townships: by its ``township`` column, else by location."""
+    if not names:
+        return frame
+    if "township" in frame.columns:
+        return frame[frame["township"].isin(names)]
+    chosen = townships[townships["name"].isin(names)].to_crs(frame.crs)
+    hits = np.unique(chosen.sindex.query(frame.geometry.to_numpy(), predicate="intersects")[0])
+    return frame.iloc[hits]
+
+
+def search_hazards(hazards: gpd.GeoDataFrame, query: str, limit: int = 20) -> gpd.GeoDataFrame:
+    """Return the hazard points whose 统一编号 or name contains ``query`` (any case), best matches first.
+
+    An exact 统一编号 comes first, then 编号 starting with the query, then any other match, each group in
+    the layer's order.  At most ``limit`` rows.
+    """
+    text = query.strip().casefold()
+    if not text:
+        return hazards.iloc[:0]
+    ids = hazards["hazard_id"].astype(str).str.casefold()
+    names = hazards["name"].fillna("").astype(str).str.casefold()
+    rank = np.select(
+        [
+            ids == text,
+            ids.str.startswith(text),
+            ids.str.contains(text, regex=False) | names.str.contains(text, regex=False),
+        ],
+        [0, 1, 2],
+        default=3,
+    )
+    order = np.argsort(rank, kind="stable")
+    order = order[rank[order] < 3][:limit]
+    return hazards.iloc[order]
+
+
+# --------------------------------------------------------------------------------------------------
+# What the map draws
+
+
+@dataclass(frozen=True)
+class Thinned:
+    """A layer drawn in part: ``shown`` of its ``total`` features, and how they were chosen."""
+
+    layer: str
+    shown: int
+    total: int
+    kept: str
+
+
+@dataclass
+class MapView:
+    """The frames the map draws, after filtering and thinning, and where it opens.
+
+    Attributes
+    ----------
+    frames
+        Data-model layer name (and ``routes``, ``coverage`` for the analysis results) -> frame to draw.
+    bounds
+        (min lon, min lat, max lon, max lat) of the opening view.
+    hazards_total
+        Hazard points in the data set, before filtering.
+    thinned
+        The layers drawn in part.
+    large
+        The view holds more than ``LARGE_DATA`` hazard points, or more features than a layer's limit: the map
+        then opens on the hazard picture alone (``DEFAULT_SHOWN_LARGE``).
+    """
+
+    frames: dict[str, gpd.GeoDataFrame]
+    bounds: tuple[float, float, float, float]
+    hazards_total: int
+    thinned: list[Thinned] = field(default_factory=list)
+    large: bool = False
+
+
+def fit_zoom(bounds: Sequence[float], pixels: int = 900) -> int:
+    """Return the deepest Web-Mercator zoom at which ``bounds`` fit in ``pixels`` screen pixels."""
+    min_lon, min_lat, max_lon, max_lat = map(float, bounds)
+    lat = (min_lat + max_lat) / 2
+    span = max((max_lon - min_lon) * math.cos(math.radians(lat)), max_lat - min_lat) * METRES_PER_DEGREE
+    zoom = math.floor(math.log2(pixel_metres(0, lat) * pixels / max(span, 1.0)))
+    return int(np.clip(zoom, 1, MAX_ZOOM))
+
+
+def _thin(
+    frame: gpd.GeoDataFrame, name: str, weight: pd.Series | None = None
+) -> tuple[gpd.GeoDataFrame, Thinned | None]:
+    """Keep at most ``LIMITS[name]`` features of ``frame``, those of largest weight (default: the limit's column)."""
+    limit, column = LIMITS[name]
+    if len(frame) <= limit:
+        return frame, None
+    values = (weight if weight is not None else frame[column]).fillna(0).to_numpy()
+    keep = np.sort(np.argsort(-values, kind="stable")[:limit])
+    return frame.iloc[keep], Thinned(name, limit, len(frame), column)
+
+
+def _main_roads(roads: gpd.GeoDataFrame, whole: bool) -> tuple[gpd.GeoDataFrame, Thinned | None]:
+    """The roads to draw: the ``MAIN_ROADS`` classes when ``whole`` shows the whole district, else every class;
+    and of those, when more than ``ROAD_LIMIT``, the main classes that fit (at least the highways)."""
+    allowed = [c for c in ROAD_CLASSES if c in MAIN_ROADS or not whole]
+    counts = roads["road_class"].value_counts().reindex(allowed, fill_value=0)
+    fits = counts.cumsum() <= ROAD_LIMIT
+    fits.iloc[0] = True
+    classes = counts.index[fits].tolist()
+    kept = roads[roads["road_class"].isin(classes)]
+    if len(kept) == len(roads):
+        return roads, None
+    return kept, Thinned("roads", len(kept), len(roads), ",".join(classes))
+
+
+def map_view(
+    data: Mapping[str, gpd.GeoDataFrame],
+    filters: Filters,
+    levels: pd.Series,
+    routes: EvacuationResult | None = None,
+    coverage: PoolCoverage | None = None,
+) -> MapView:
+    """Return what the map draws under ``filters``, each layer thinned to its ``LIMITS``.
+
+    The township filter restricts every layer; the hazard filters restrict the hazard points and, with them,
+    their danger zones and evacuation routes.  The district outline and township boundaries are always whole.
+
+    Parameters
+    ----------
+    data
+        The data set's layers.
+    filters, levels
+        As for :func:`filter_hazards`.
+    routes, coverage
+        The evacuation and pool-coverage results to draw, or None to leave those layers out.
+    """
+    townships = data["townships"]
+    hazards = filter_hazards(data["hazard_points"], filters, levels)
+    ids = set(hazards["hazard_id"])
+    people = hazards.set_index("hazard_id")["threatened_people"]
+    zones = data["danger_zones"][data["danger_zones"]["hazard_id"].isin(ids)]
+    frames: dict[str, gpd.GeoDataFrame] = {
+        "district": data["district"],
+        "townships": townships,
+        "warning_areas": _in_townships(data["warning_areas"], filters.townships, townships),
+        "hazard_points": hazards,
+    }
+    thinned: list[Thinned] = []
+
+    def add(name: str, frame: gpd.GeoDataFrame, weight: pd.Series | None = None) -> None:
+        frames[name], note = _thin(frame, name, weight)
+        thinned.extend([note] if note else [])
+
+    add("danger_zones", zones, zones["hazard_id"].map(people))
+    for name in ("villages", "schools", "pools", "shelters"):
+        add(name, _in_townships(data[name], filters.townships, townships))
+    roads = _in_townships(data["roads"], filters.townships, townships)
+    frames["roads"], note = _main_roads(roads, whole=not filters.townships)
+    thinned.extend([note] if note else [])
+    if routes is not None:
+        add("routes", routes.routes[routes.routes["hazard_id"].isin(ids)])
+    if coverage is not None:
+        add("coverage", _in_townships(coverage.schools, filters.townships, townships))
+    chosen = townships[townships["name"].isin(filters.townships)]
+    outline = chosen if len(chosen) else data["district"] if len(data["district"]) else townships
+    bounds = tuple(map(float, outline.to_crs(STORAGE_CRS).total_bounds))
+    large = len(hazards) > LARGE_DATA or len(roads) > ROAD_LIMIT or any(n.layer in LIMITS for n in thinned)
+    return MapView(frames, bounds, len(data["hazard_points"]), thinned, large)
+
+
+class RelabelWhenStyled(MacroElement):
+    """Re-place the township labels once the map's stylesheets have loaded.
+
+    streamlit-folium runs the map script before Leaflet's stylesheet has loaded; a label (a permanent tooltip)
+    placed then is measured as a full-width block and lands half a map width to the left of its township, and
+    Leaflet places it again only on a zoom.  Updating the open tooltips once the stylesheets are in puts them
+    right; a view reset would too, but it redraws every path and route arrow, seconds on a slow machine.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var pending = Array.prototype.filter.call(
+                document.querySelectorAll('link[rel="stylesheet"]'), function (link) { return !link.sheet; });
+            var left = pending.length;
+            function loaded() {
+                if (--left === 0) {
+                    map.eachLayer(function (layer) { if (layer instanceof L.Tooltip) { layer.update(); } });
+                }
+            }
+            pending.forEach(function (link) {
+                link.addEventListener("load", loaded);
+                link.addEventListener("error", loaded);
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+def build_map(
+    view: MapView,
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    coverage: PoolCoverage | None = None,
+    shown: Sequence[str] | None = None,
+) -> folium.Map:
+    """Draw ``view`` on a map with every control, one layer-control entry per layer, legend and local assets.
+
+    Parameters
+    ----------
+    view
+        From :func:`map_view`.
+    lang, basemap, tianditu_key
+        As for :func:`layers.base.base_map`.
+    coverage
+        The pool-coverage result whose k nearest pools and service radius ``view.frames["coverage"]`` shows.
+    shown
+        Layers switched on when the map opens (the others are in the layer control, off); default
+        ``DEFAULT_SHOWN``, or ``DEFAULT_SHOWN_LARGE`` for a large view.
+    """
+    frames = view.frames
+    hazards = frames["hazard_points"]
+    large = view.large
+    shown = set(shown if shown is not None else DEFAULT_SHOWN_LARGE if large else DEFAULT_SHOWN)
+    lat = (view.bounds[1] + view.bounds[3]) / 2
+    simplify = pixel_metres(fit_zoom(view.bounds) + (ZOOM_HEADROOM_LARGE if large else ZOOM_HEADROOM), lat)
+    m = maplayers.base_map(view.bounds, basemap, tianditu_key, lang, outline=frames["district"])
+    drawn = [
+        maplayers.warning_layer(frames["warning_areas"], lang=lang, simplify_m=simplify, show="warning_areas" in shown),
+        maplayers.district_layer(
+            frames["district"],
+            frames["townships"],
+            labels=len(frames["townships"]) <= LABELLED_TOWNSHIPS,
+            lang=lang,
+            simplify_m=simplify,
+            show="district" in shown,
+        ),
+        maplayers.road_layer(frames["roads"], lang=lang, simplify_m=simplify, show="roads" in shown),
+        maplayers.danger_zone_layer(
+            frames["danger_zones"],
+            frames["hazard_points"],
+            lang=lang,
+            simplify_m=simplify,
+            show="danger_zones" in shown,
+        ),
+        maplayers.pool_layer(
+            frames["pools"],
+            service_radius_m=coverage.radius_m if coverage is not None else _DEFAULTS.service_radius_m,
+            lang=lang,
+            show="pools" in shown,
+        ),
+    ]
+    if coverage is not None and "coverage" in frames:
+        nearest = coverage.nearest[coverage.nearest["school_id"].isin(frames["coverage"]["school_id"])]
+        drawn.append(
+            maplayers.coverage_layer(
+                frames["coverage"], coverage.pools, nearest, k=coverage.k, lang=lang, show="coverage" in shown
+            )
+        )
+    if "routes" in frames:
+        drawn.append(maplayers.route_layer(frames["routes"], lang=lang, simplify_m=simplify, show="routes" in shown))
+    drawn += [
+        maplayers.village_layer(frames["villages"], lang=lang, show="villages" in shown),
+        maplayers.school_layer(frames["schools"], lang=lang, show="schools" in shown),
+        maplayers.shelter_layer(frames["shelters"], lang=lang, show="shelters" in shown),
+        maplayers.hazard_layer(
+            hazards[[*POPUP_SUMMARY, hazards.geometry.name]] if large else hazards,
+            include_inactive=bool(set(hazards["status"]) - {"active"}),
+            lang=lang,
+            show="hazard_points" in shown,
+        ),
+    ]
+    for layer in drawn:
+        layer.add_to(m)
+    m.add_child(RelabelWhenStyled())
+    return maplayers.finish_map(m, lang=lang)
+
+
+def map_focus(focus: gpd.GeoDataFrame) -> tuple[tuple[float, float] | None, int | None]:
+    """Return the (lat, lon) and zoom to move the map to: the first point of ``focus`` (what a search found).
+
+    None and None leave the map where the reader put it: streamlit-folium moves the map only when these change.
+    """
+    if focus.empty:
+        return None, None
+    point = focus.geometry.iloc[0]
+    return (point.y, point.x), FOCUS_ZOOM
+
+
+def clicked_hazard_id(state: Mapping | None, known: pd.Index) -> str | None:
+    """Return the 统一编号 of the feature last clicked on the map, if it names a hazard point in ``known``.
+
+    A hazard point, its danger zone and its evacuation route all carry ``hazard_id``, so clicking any of them
+    selects the point.  Property values reach the browser HTML-escaped (:mod:`layers.escape`); they are
+    unescaped here.
+    """
+    feature = (state or {}).get("last_active_drawing") or {}
+    value = (feature.get("properties") or {}).get("hazard_id")
+    if not isinstance(value, str):
+        return None
+    hazard_id = html.unescape(value)
+    return hazard_id if hazard_id in known else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Details of a hazard point
+
+
+@dataclass
+class HazardDetails:
+    """What the page shows about one hazard point.
+
+    Attributes
+    ----------
+    record
+        The point's row of ``hazard_points``.
+    level
+        The highest warning level covering it, or None (not warned, or not active).
+    warning_ids
+        The warning areas covering it.
+    zones, zone_area_m2
+        Its danger zones: how many, and the area of their union in square metres.
+    villages
+        Villages inside its danger zones: ``village_id``, ``name``, ``township``, ``population``, ``households``.
+    routes
+        Its evacuation routes (``geo.evacuation.ROUTE_COLUMNS``); None when routes were not computed.
+    shelters
+        Its assigned shelter and the shelters its routes reach: ``shelter_id``, ``name``, ``township``,
+        ``capacity``, and the load columns when routes were computed.
+    """
+
+    record: pd.Series
+    level: str | None
+    warning_ids: list[str]
+    zones: int
+    zone_area_m2: float
+    villages: pd.DataFrame
+    routes: pd.DataFrame | None
+    shelters: pd.DataFrame
+
+
+_VILLAGE_COLUMNS = ["village_id", "name", "township", "population", "households"]
+_SHELTER_COLUMNS = ["shelter_id", "name", "township", "capacity"]
+_LOAD_COLUMNS = ["assigned_people", "load_ratio", "over_capacity"]
+#: Route columns the details show; ``hazard_id`` and ``origin_id`` are the point's own and need no column.
+_ROUTE_COLUMNS = [
+    "origin_name",
+    "origin_kind",
+    "people",
+    "shelter_id",
+    "assigned_shelter_id",
+    "length_m",
+    "walk_minutes",
+    "reachable",
+    "reason",
+]
+
+
+def hazard_details(
+    hazard_id: str,
+    data: Mapping[str, gpd.GeoDataFrame],
+    exposure: ExposureResult,
+    routes: EvacuationResult | None = None,
+) -> HazardDetails:
+    """Gather the inventory, warning, danger zones, threatened villages, routes and shelters of a hazard point.
+
+    The warning level is the highest over the warning areas of ``exposure`` that cover the point; the page shows
+    the actions the plan sets for it.
+
+    Raises
+    ------
+    KeyError
+        If no hazard point has ``hazard_id``.
+    """
+    hazards = data["hazard_points"]
+    rows = hazards[hazards["hazard_id"] == hazard_id]
+    if rows.empty:
+        raise KeyError(hazard_id)
+    record = rows.iloc[0]
+    warned = exposure.hazard_points[exposure.hazard_points["hazard_id"] == hazard_id]
+    level = str(warned["level"].iloc[0]) if len(warned) else None
+    warning_ids = list(warned["warning_ids"].iloc[0]) if len(warned) else []
+
+    zones = data["danger_zones"][data["danger_zones"]["hazard_id"] == hazard_id]
+    area = float(zones.to_crs(network.metric_crs(zones)).union_all().area) if len(zones) else 0.0
+    villages = data["villages"]
+    if len(zones):
+        inside = np.unique(villages.sindex.query(zones.to_crs(villages.crs).geometry.to_numpy(), "intersects")[1])
+        villages = villages.iloc[inside]
+    else:
+        villages = villages.iloc[:0]
+
+    shelter_ids = [record["shelter_id"]] if isinstance(record["shelter_id"], str) else []
+    own_routes = None
+    shelters = data["shelters"][_SHELTER_COLUMNS]
+    if routes is not None:
+        own_routes = pd.DataFrame(routes.routes[routes.routes["hazard_id"] == hazard_id].drop(columns="geometry"))
+        shelter_ids += own_routes["shelter_id"].dropna().tolist()
+        shelters = pd.DataFrame(routes.shelters[_SHELTER_COLUMNS + _LOAD_COLUMNS])
+    chosen = shelters[shelters["shelter_id"].isin(shelter_ids)]
+    return HazardDetails(
+        record=record,
+        level=level,
+        warning_ids=warning_ids,
+        zones=len(zones),
+        zone_area_m2=area,
+        villages=pd.DataFrame(villages[_VILLAGE_COLUMNS]).sort_values("population", ascending=False),
+        routes=own_routes,
+        shelters=pd.DataFrame(chosen).reset_index(drop=True),
+    )
+
+
+def inventory_table(record: pd.Series, lang: str) -> pd.DataFrame:
+    """The point's inventory (隐患点台账) fields as a two-column table of titles and readable values."""
+    rows = []
+    for column in maplayers.hazards.POPUP_COLUMNS:
+        value = record.get(column)
+        labels = i18n.enum_labels("hazard_points", column, lang)
+        text = "" if is_missing(value) else labels.get(value, value)
+        rows.append((i18n.column_title("hazard_points", column, lang), str(text)))
+    point = record.geometry
+    rows.append((_in(lang, "经度, 纬度", "Lon, lat"), f"{point.x:.6f}, {point.y:.6f}"))
+    return pd.DataFrame(rows, columns=[_in(lang, "字段", "Field"), _in(lang, "内容", "Value")])
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings and notes
+
+
+def _secret(name: str) -> object:
+    try:
+        return st.secrets.get(name)
+    except FileNotFoundError:  # no secrets.toml: nothing configured
+        return None
+
+
+def tianditu_key() -> str | None:
+    """The 天地图 key: ``tianditu_key`` in the secrets, else ``HAZMAP_TIANDITU_KEY``; None when neither is set."""
+    key = _secret("tianditu_key") or os.environ.get("HAZMAP_TIANDITU_KEY")
+    return str(key) if key else None
+
+
+def basemaps() -> list[str]:
+    """The basemaps this installation may show: always ``none``, then the configured ones."""
+    allow_osm = _secret("allow_osm") is True or os.environ.get("HAZMAP_ALLOW_OSM") == "1"
+    return ["none", *(["tianditu"] if tianditu_key() else []), *(["osm"] if allow_osm else [])]
+
+
+def thinning_note(note: Thinned, lang: str) -> str:
+    """One sentence saying how a layer was thinned, in ``lang``."""
+    name = {"routes": i18n.ui("routes", lang), "coverage": i18n.ui("coverage", lang)}.get(note.layer)
+    name = name or i18n.layer_title(note.layer, lang)
+    if note.layer == "roads":
+        labels = i18n.enum_labels("roads", "road_class", lang)
+        kept = _in(lang, "、", ", ").join(labels[c] for c in note.kept.split(","))
+        return _in(
+            lang,
+            f"{name}：共 {note.total:,} 条，只显示主要道路（{kept}）{note.shown:,} 条；选择乡镇可显示全部道路。",
+            f"{name}: {note.total:,} segments; only the main roads ({kept}), {note.shown:,}, are drawn. "
+            "Pick townships to see every road.",
+        )
+    title = i18n.column_title(note.layer, note.kept, lang)
+    return _in(
+        lang,
+        f"{name}：共 {note.total:,} 个，只显示“{title}”最大的 {note.shown:,} 个；选择乡镇可显示全部。",
+        f"{name}: {note.total:,} features; the {note.shown:,} with the largest “{title}” are drawn. "
+        "Pick townships to see them all.",
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The page
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_map(
+    version: common.DataVersion,
+    filters: Filters,
+    lang: str,
+    basemap: str,
+    with_routes: bool,
+    with_coverage: bool,
+) -> tuple[folium.Map, MapView]:
+    """The built map of one data version and set of choices: a click reruns the page but reuses it."""
+    data = common.layers(version)
+    routes = analysis.routes(version, _DEFAULTS.walk_speed_kmh) if with_routes else None
+    coverage = (
+        analysis.coverage(version, _DEFAULTS.k_pools, _DEFAULTS.service_radius_m, "network") if with_coverage else None
+    )
+    view = map_view(data, filters, warning_levels(analysis.exposure(version)), routes, coverage)
+    return build_map(view, lang=lang, basemap=basemap, tianditu_key=tianditu_key(), coverage=coverage), view
+
+
+def _keyed(key: str, default: object) -> tuple[str, object]:
+    """The widget key for the session's language, and the value to start from: the choice made in the other one.
+
+    Streamlit keeps showing an option's label from when it was first drawn, so a widget whose options are worded
+    in the interface language has one key per language; switching carries the choice across.
+    """
+    lang = common.lang()
+    other = st.session_state.get(f"{key}_{'en' if lang == 'zh' else 'zh'}")
+    return f"{key}_{lang}", default if other is None else other
+
+
+def _multiselect(label: str, options: Mapping[str, str], key: str, default: Sequence[str] = ()) -> tuple[str, ...]:
+    key, start = _keyed(key, list(default))
+    return tuple(st.sidebar.multiselect(label, list(options), default=start, format_func=options.get, key=key))
+
+
+def _sidebar_filters(data: Mapping[str, gpd.GeoDataFrame], lang: str) -> Filters:
+    st.sidebar.subheader(common.tr("筛选", "Filters"))
+    names = data["townships"]["name"].tolist()
+    level_names = {code: (w.name_zh if lang == "zh" else w.name_en) for code, w in rules.WARNING_LEVELS.items()}
+    return Filters(
+        townships=_multiselect(
+            common.tr("乡镇（街道）", "Township"), dict(zip(names, names, strict=True)), "map_townships"
+        ),
+        hazard_types=_multiselect(
+            common.tr("灾害类型", "Hazard type"), i18n.enum_labels("hazard_points", "hazard_type", lang), "map_types"
+        ),
+        grades=_multiselect(
+            common.tr("险情等级", "Danger grade"), i18n.enum_labels("hazard_points", "danger_grade", lang), "map_grades"
+        ),
+        statuses=_multiselect(
+            common.tr("状态", "Status"), i18n.enum_labels("hazard_points", "status", lang), "map_status", ("active",)
+        ),
+        warning_levels=_multiselect(
+            common.tr("预警等级", "Warning level"),
+            {**level_names, NOT_WARNED: common.tr("未预警", "Not under warning")},
+            "map_levels",
+        ),
+    )
+
+
+def _select(hazard_id: str, focus: bool) -> None:
+    """Show ``hazard_id``'s details; with ``focus``, also move the map to it (a search, not a click on the map)."""
+    st.session_state["map_selected"] = hazard_id
+    if focus:
+        st.session_state["map_focus"] = hazard_id
+
+
+def _sidebar_search(hazards: gpd.GeoDataFrame) -> None:
+    """Search by 统一编号 or name; the first match is selected as the query is typed, another can be picked."""
+
+    def typed() -> None:
+        found = search_hazards(hazards, st.session_state["map_search"], limit=1)
+        if len(found):
+            _select(found["hazard_id"].iloc[0], focus=True)
+
+    query = st.sidebar.text_input(
+        common.tr("搜索隐患点", "Find a hazard point"),
+        key="map_search",
+        placeholder=common.tr("统一编号或名称", "统一编号 (id) or name"),
+        on_change=typed,
+    )
+    if not query.strip():
+        return
+    found = search_hazards(hazards, query)
+    if found.empty:
+        st.sidebar.caption(common.tr("没有找到匹配的隐患点。", "No hazard point matches."))
+        return
+    labels = dict(zip(found["hazard_id"], found["name"].fillna("") + "（" + found["hazard_id"] + "）", strict=True))
+    st.sidebar.selectbox(
+        common.tr("匹配结果", "Matches"),
+        list(labels),
+        format_func=labels.get,
+        key="map_search_pick",
+        on_change=lambda: _select(st.session_state["map_search_pick"], focus=True),
+    )
+
+
+def _sidebar_options(large: bool, choices: list[str]) -> tuple[str, bool, bool]:
+    st.sidebar.subheader(common.tr("图层与底图", "Layers and basemap"))
+    names = {
+        "none": common.tr("无底图（离线）", "None (offline)"),
+        "tianditu": "天地图 Tianditu",
+        "osm": "OpenStreetMap",
+    }
+    key, start = _keyed("map_basemap", "none")
+    index = choices.index(start) if start in choices else 0
+    basemap = st.sidebar.selectbox(common.tr("底图", "Basemap"), choices, index, format_func=names.get, key=key)
+    with_routes = st.sidebar.checkbox(
+        common.tr("计算并显示转移路线", "Compute and show evacuation routes"), not large, key="map_routes"
+    )
+    with_coverage = st.sidebar.checkbox(
+        common.tr("计算并显示学校到最近游泳设施", "Compute and show schools to nearest pools"),
+        not large,
+        key="map_coverage",
+    )
+    if large:
+        st.sidebar.caption(
+            common.tr(
+                "数据量较大：转移路线和游泳覆盖需首次计算数秒，默认不显示。",
+                "Large data set: routes and pool coverage take seconds to compute the first time; off by default.",
+            )
+        )
+    return basemap, with_routes, with_coverage
+
+
+def _table(frame: pd.DataFrame, columns: Sequence[str], lang: str) -> None:
+    st.dataframe(widgets.present(frame, columns, lang), hide_index=True, width="stretch")
+
+
+def _show_details(details: HazardDetails, shown_on_map: bool, lang: str) -> None:
+    record = details.record
+    st.subheader(f"{common.tr('隐患点', 'Hazard point')} {widgets.md_escape(record['hazard_id'])}")
+    st.markdown(f"**{widgets.md_escape(record['name'])}**")
+    if not shown_on_map:
+        st.caption(
+            common.tr(
+                "此点不在当前筛选结果中，地图上未显示。", "This point is outside the current filters; not on the map."
+            )
+        )
+    left, right = st.columns([1, 1])
+    with left:
+        st.markdown(f"**{common.tr('台账', 'Inventory')}**")
+        st.dataframe(inventory_table(record, lang), hide_index=True, width="stretch")
+    with right:
+        st.markdown(f"**{common.tr('预警与应对措施', 'Warning and required actions')}**")
+        if details.level:
+            w = rules.WARNING_LEVELS[details.level]
+            ids = widgets.md_escape(common.tr("、", ", ").join(details.warning_ids))
+            flags = widgets.md_escape(warning_page.level_flags(w.code, lang))
+            # No bold: CommonMark does not close ** right after a full-width bracket such as ）.
+            where = common.tr(f"处于{w.name_zh}预警区（{ids}）。", f"Under a {w.name_en} warning ({ids}). ")
+            st.markdown(where + flags)
+            checklist = warning_page.response_checklist(details.level, lang)
+            _table(checklist, [c for c in warning_page.CHECKLIST_COLUMNS if c != "level"], lang)
+        else:
+            st.write(common.tr("当前不在任何预警区内。", "Not under any warning."))
+        st.markdown(f"**{common.tr('危险区', 'Danger zones')}**")
+        people = int(details.villages["population"].sum())
+        st.write(
+            common.tr(
+                f"{details.zones} 个危险区，合计面积 {details.zone_area_m2 / 1e4:,.2f} 公顷；"
+                f"区内村庄 {len(details.villages)} 个，人口 {people:,} 人。",
+                f"{details.zones} danger zone(s), {details.zone_area_m2 / 1e4:,.2f} ha in all; "
+                f"{len(details.villages)} village(s) inside, population {people:,}.",
+            )
+        )
+        if len(details.villages):
+            _table(details.villages, _VILLAGE_COLUMNS, lang)
+    st.markdown(f"**{common.tr('转移路线与避灾场所', 'Evacuation routes and shelters')}**")
+    if details.routes is None:
+        st.caption(
+            common.tr(
+                "转移路线未计算：在侧栏勾选“计算并显示转移路线”。", "Routes not computed: tick them in the sidebar."
+            )
+        )
+    elif details.routes.empty:
+        st.write(common.tr("此点不在册，无转移路线。", "Not an active point: no evacuation route."))
+    else:
+        _table(details.routes, _ROUTE_COLUMNS, lang)
+    if len(details.shelters):
+        _table(details.shelters, _SHELTER_COLUMNS + _LOAD_COLUMNS, lang)
+
+
+def render() -> None:
+    """The Map page."""
+    version, data = common.load_or_stop()
+    lang = common.lang()
+    hazards = data["hazard_points"]
+    large = int((hazards["status"] == "active").sum()) > LARGE_DATA
+    filters = _sidebar_filters(data, lang)
+    _sidebar_search(hazards)
+    basemap, with_routes, with_coverage = _sidebar_options(large, basemaps())
+
+    with st.spinner(common.tr("正在绘制地图…", "Drawing the map…")):
+        m, view = _cached_map(version, filters, lang, basemap, with_routes, with_coverage)
+    st.caption(
+        common.tr(
+            f"显示隐患点 {len(view.frames['hazard_points']):,} 个（共 {view.hazards_total:,} 个）。"
+            "点击隐患点、危险区或转移路线查看详情。",
+            f"{len(view.frames['hazard_points']):,} of {view.hazards_total:,} hazard points shown. "
+            "Click a hazard point, danger zone or route for its details.",
+        )
+    )
+    if view.thinned:
+        title = common.tr(f"{len(view.thinned)} 个图层只显示部分要素", f"{len(view.thinned)} layer(s) drawn in part")
+        if view.large:
+            title += common.tr("；数据量大，部分图层默认关闭", "; large data: some layers start switched off")
+        with st.expander(f"ℹ️ {title}"):
+            widgets.bullets([thinning_note(note, lang) for note in view.thinned])
+
+    center, zoom = map_focus(hazards[hazards["hazard_id"] == st.session_state.get("map_focus")])
+    # st_folium renames the elements of the map it is given (their ids become positions), which would break the
+    # cached map for the next run: it gets a copy.  render=False skips st_folium's extra render of the whole page;
+    # its own render of the map still writes every script and stylesheet into the header.
+    state = st_folium(
+        copy.deepcopy(m),
+        key="hazmap_map",
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+        center=center,
+        zoom=zoom,
+        render=False,
+    )
+    clicked = clicked_hazard_id(state, pd.Index(hazards["hazard_id"]))
+    if clicked and clicked != st.session_state.get("map_clicked"):
+        st.session_state["map_clicked"] = clicked
+        _select(clicked, focus=False)
+
+    selected = st.session_state.get("map_selected")
+    if selected not in set(hazards["hazard_id"]):
+        st.info(
+            common.tr(
+                "点击地图上的隐患点，或在侧栏搜索，查看详情。",
+                "Click a hazard point on the map, or search in the sidebar, for its details.",
+            )
+        )
+        return
+    routes = analysis.routes(version, _DEFAULTS.walk_speed_kmh) if with_routes else None
+    details = hazard_details(selected, data, analysis.exposure(version), routes)
+    _show_details(details, selected in set(view.frames["hazard_points"]["hazard_id"]), lang)

@@ -1,0 +1,553 @@
+"""The Warning page (预警): set the current warning, see who is at risk and what the plan asks each unit to do.
+
+The warning comes from one of four sources: the data set's own ``warning_areas`` layer (default), a level per
+township typed in a quick form, a GeoJSON/GeoPackage of warning polygons uploaded by the user, or polygons drawn
+on the map.  The exposure analysis (:mod:`geo.exposure`, cached in :mod:`ui.analysis`) then counts hazard points,
+threatened people and people in danger zones by warning area, township and district, lists the hazard points to
+patrol and whose people to move, and the page shows the response checklist of plan 4.5 for every level present.
+
+Plain functions build every table (:func:`read_warning_file`, :func:`check_warning_areas`, :func:`drawn_areas`,
+:func:`district_table`, :func:`response_checklist`, :func:`result_tables`); :func:`render` wires them to widgets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import shapely
+import streamlit as st
+from folium.plugins import Draw
+
+import layers as maplayers
+from geo import exposure, rules
+from geo.exposure import ExposureResult
+from ui import analysis, common, widgets
+
+#: Largest warning file accepted, in megabytes: a district's warning polygons take kilobytes.
+MAX_UPLOAD_MB = 20
+UPLOAD_TYPES = ("geojson", "json", "gpkg")
+#: Levels from the most urgent down, the order the page lists them in.
+LEVELS_DOWN = sorted(rules.WARNING_LEVELS, key=rules.level_rank, reverse=True)
+#: Where the warning comes from: key -> (Chinese, English).
+SOURCES = {
+    "layer": ("数据集中的预警区", "Warning areas of the data set"),
+    "townships": ("按乡镇设置", "Set by township"),
+    "upload": ("上传预警区文件", "Upload warning areas"),
+    "draw": ("在地图上绘制", "Draw on the map"),
+}
+
+AREA_COLUMNS = (
+    "warning_id",
+    "level",
+    "issued_at",
+    "valid_until",
+    "area_km2",
+    "hazard_points",
+    "threatened_people",
+    "threatened_households",
+    "villages_in_danger_zones",
+    "people_in_danger_zones",
+    "households_in_danger_zones",
+    "schools_in_danger_zones",
+    "students_in_danger_zones",
+    "shelters",
+    "shelter_capacity",
+    "patrol",
+    "evacuate",
+)
+COUNT_COLUMNS = (
+    "hazard_points",
+    "threatened_people",
+    "threatened_households",
+    "villages_in_danger_zones",
+    "people_in_danger_zones",
+    "households_in_danger_zones",
+    "schools_in_danger_zones",
+    "students_in_danger_zones",
+)
+TOWNSHIP_COLUMNS = ("township", "level", *[f"hazard_points_{level}" for level in LEVELS_DOWN], *COUNT_COLUMNS)
+DISTRICT_COLUMNS = ("level", *COUNT_COLUMNS, "patrol", "evacuate", "shelters", "shelter_capacity")
+HAZARD_COLUMNS = (
+    "hazard_id",
+    "name",
+    "township",
+    "village",
+    "level",
+    "warning_ids",
+    "hazard_type",
+    "danger_grade",
+    "threatened_people",
+    "threatened_households",
+    "people_in_danger_zones",
+    "patrol",
+    "evacuate",
+    "assigned_shelter_id",
+    "monitor_name",
+    "monitor_phone",
+    "responsible_name",
+    "responsible_phone",
+)
+CHECKLIST_COLUMNS = ("level", "unit", "action", "from_level", "conditional", "section")
+
+
+class WarningAreaError(ValueError):
+    """Warning areas a user supplied cannot be used; ``problems`` lists every reason, each in Chinese and English."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+# --------------------------------------------------------------------------------------------------
+# Warning areas from the user
+
+
+def township_spec(choices: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
+    """The townships given a level, as the hashable ``warning_spec`` of :func:`ui.analysis.exposure`."""
+    return tuple((name, level) for name, level in choices.items() if level)
+
+
+def read_warning_file(data: bytes, filename: str, max_mb: float = MAX_UPLOAD_MB) -> gpd.GeoDataFrame:
+    """Read uploaded warning polygons: a GeoJSON, or a GeoPackage (its ``warning_areas`` layer, else its first).
+
+    Raises
+    ------
+    WarningAreaError
+        The file is too large, of another type, or unreadable.
+    """
+    suffix = Path(filename).suffix.lower()
+    if suffix.lstrip(".") not in UPLOAD_TYPES:
+        raise WarningAreaError(
+            [f"文件类型 {suffix or '（无）'} 不支持，请上传 .geojson 或 .gpkg / unsupported file type"]
+        )
+    if len(data) > max_mb * 1024 * 1024:
+        raise WarningAreaError([f"文件超过 {max_mb:g} MB / the file is larger than {max_mb:g} MB"])
+    # GDAL reads a GeoPackage only from a file; the file lives as long as the read.
+    with tempfile.TemporaryDirectory(prefix="hazmap-warning-") as scratch:
+        path = Path(scratch) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            names = [str(row[0]) for row in pyogrio.list_layers(path)]
+            layer = "warning_areas" if "warning_areas" in names else names[0] if names else None
+            if layer is None:
+                raise WarningAreaError(["文件中没有图层 / the file holds no layer"])
+            return pyogrio.read_dataframe(path, layer=layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise WarningAreaError([f"无法读取文件 / cannot read the file: {exc}"]) from exc
+
+
+def check_warning_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Check warning polygons a user supplied and return them with ``level`` as codes.
+
+    Every feature needs a level the plan knows (蓝/黄/橙/红, 四级…一级, blue…red: :func:`geo.exposure.parse_level`)
+    and a valid, non-empty (Multi)Polygon; the layer needs a CRS.  Every problem is collected before raising.
+
+    Raises
+    ------
+    WarningAreaError
+        Listing each bad feature by its 1-based number.
+    """
+    problems = []
+    if areas.crs is None:
+        problems.append("文件没有坐标系 / the file has no CRS")
+    column = next((c for c in ("level", "预警等级", "等级") if c in areas.columns), None)
+    if column is None:
+        problems.append("缺少预警等级字段 level / no 'level' column")
+    if areas.empty:
+        problems.append("文件中没有要素 / the file holds no feature")
+    levels = []
+    for number, (value, geometry) in enumerate(
+        zip(areas[column] if column else [None] * len(areas), areas.geometry, strict=True), start=1
+    ):
+        if column:
+            try:
+                levels.append(exposure.parse_level(value))
+            except ValueError:
+                problems.append(f"第 {number} 个要素：预警等级 {value!r} 无法识别 / feature {number}: unknown level")
+        if geometry is None or geometry.is_empty:
+            problems.append(f"第 {number} 个要素没有几何 / feature {number} has no geometry")
+        elif geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(
+                f"第 {number} 个要素是 {geometry.geom_type}，应为面 / feature {number} is a {geometry.geom_type}, "
+                "not a polygon"
+            )
+        elif not geometry.is_valid:
+            problems.append(
+                f"第 {number} 个要素的面无效 / feature {number} is an invalid polygon: "
+                f"{shapely.is_valid_reason(geometry)}"
+            )
+    if problems:
+        raise WarningAreaError(problems)
+    checked = areas.copy()
+    checked["level"] = levels
+    return checked
+
+
+def drawn_areas(drawings: Sequence[Mapping] | None, level: str) -> gpd.GeoDataFrame:
+    """Polygons drawn on the map (streamlit-folium's ``all_drawings``) as warning areas of one ``level``."""
+    polygons = [
+        shapely.geometry.shape(f["geometry"])
+        for f in drawings or []
+        if (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")
+    ]
+    return gpd.GeoDataFrame(
+        {"warning_id": [f"HZ{n:03d}" for n in range(1, len(polygons) + 1)], "level": [level] * len(polygons)},
+        geometry=polygons,
+        crs="EPSG:4326",
+    )
+
+
+def areas_key(*parts: bytes | str) -> str:
+    """A short digest naming user-supplied areas in the analysis cache."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode())
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables
+
+
+def district_table(result: ExposureResult, lang: str) -> pd.DataFrame:
+    """The district total, then each level with warned points: each hazard point counted once, at its highest level."""
+    district = result.district
+    total = {c: district[c] for c in (*COUNT_COLUMNS, "shelters", "shelter_capacity")}
+    total["level"] = "合计" if lang == "zh" else "Total"
+    rows = [total]
+    for level in LEVELS_DOWN:
+        counts = district["by_level"].get(level)
+        if counts and counts["hazard_points"]:
+            rows.append({"level": level, **{c: counts[c] for c in (*COUNT_COLUMNS, "patrol", "evacuate")}})
+    # Shelters are counted for the district only; whole numbers with gaps, not floats, in the level rows.
+    return pd.DataFrame(rows, columns=list(DISTRICT_COLUMNS)).astype({"shelters": "Int64", "shelter_capacity": "Int64"})
+
+
+def levels_present(result: ExposureResult) -> list[str]:
+    """The levels of the warning areas, most urgent first."""
+    present = set(result.areas["level"])
+    return [level for level in LEVELS_DOWN if level in present]
+
+
+def response_checklist(level: str, lang: str) -> pd.DataFrame:
+    """What plan 4.5 asks at ``level``: its actions and those of every lower level, grouped by responsible unit.
+
+    Units are listed in the order the plan first names them; within a unit, the actions keep the plan's order
+    (lowest level first), so a tightened action (巡查重点 -> 巡查全部) reads after the one it tightens.
+    """
+    zh = lang == "zh"
+    rows = [
+        {
+            "level": level,
+            "unit": a.responsible if zh else a.responsible_en,
+            "action": a.text_zh if zh else a.text_en,
+            "from_level": rules.WARNING_LEVELS[a.level].name_zh if zh else rules.WARNING_LEVELS[a.level].name_en,
+            "conditional": a.conditional,
+            "section": rules.cite(a.section, lang),
+        }
+        for a in rules.warning_actions(level)
+    ]
+    frame = pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
+    order = {unit: n for n, unit in enumerate(dict.fromkeys(frame["unit"]))}
+    return frame.sort_values("unit", key=lambda units: units.map(order), kind="stable").reset_index(drop=True)
+
+
+def level_flags(level: str, lang: str) -> str:
+    """One line of what a level sets in motion: patrol scope, evacuation, rescue teams."""
+    w = rules.WARNING_LEVELS[level]
+    labels = {column: widgets.value_labels(column, lang) for column in ("patrol", "evacuate", "rescue_teams")}
+    if lang == "zh":
+        return (
+            f"巡查：{labels['patrol'][w.patrol]}；转移：{labels['evacuate'][w.evacuate]}；"
+            f"救援队伍：{labels['rescue_teams'][w.rescue_teams]}（{rules.cite(w.section, lang)}）"
+        )
+    return (
+        f"Patrol: {labels['patrol'][w.patrol]}; evacuation: {labels['evacuate'][w.evacuate]}; "
+        f"rescue teams: {labels['rescue_teams'][w.rescue_teams]} ({rules.cite(w.section, lang)})"
+    )
+
+
+def hazard_table(points: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The warned hazard points as a reader sees them; their ``shelter_id`` is the shelter assigned to them."""
+    return widgets.present(points.rename(columns={"shelter_id": "assigned_shelter_id"}), HAZARD_COLUMNS, lang)
+
+
+def sheet_titles(lang: str) -> dict[str, str]:
+    """Table key -> sheet name."""
+    zh = lang == "zh"
+    return {
+        "district": "全区合计" if zh else "District",
+        "areas": "预警区" if zh else "Warning areas",
+        "townships": "乡镇" if zh else "Townships",
+        "hazard_points": "隐患点" if zh else "Hazard points",
+        "checklist": "响应措施" if zh else "Response checklist",
+    }
+
+
+def result_tables(result: ExposureResult, lang: str) -> dict[str, pd.DataFrame]:
+    """Every table of the page as a reader sees it, by sheet name: what the screen, Excel and CSV show."""
+    titles = sheet_titles(lang)
+    checklist = pd.concat(
+        [response_checklist(level, lang) for level in levels_present(result)]
+        or [pd.DataFrame(columns=CHECKLIST_COLUMNS)],
+        ignore_index=True,
+    )
+    return {
+        titles["district"]: widgets.present(district_table(result, lang), DISTRICT_COLUMNS, lang),
+        titles["areas"]: widgets.present(result.areas, AREA_COLUMNS, lang),
+        titles["townships"]: widgets.present(result.townships, TOWNSHIP_COLUMNS, lang),
+        titles["hazard_points"]: hazard_table(result.hazard_points, lang),
+        titles["checklist"]: widgets.present(checklist, CHECKLIST_COLUMNS, lang),
+    }
+
+
+def warning_map(
+    data: Mapping[str, gpd.GeoDataFrame], areas: gpd.GeoDataFrame | None, lang: str, *, draw: bool = False
+) -> folium.Map:
+    """The district with the warning areas coloured by level and the active hazard points; ``draw`` adds drawing."""
+    m = maplayers.base_map(data["district"].total_bounds, lang=lang, outline=data["district"])
+    maplayers.district_layer(data["district"], data["townships"], lang=lang).add_to(m)
+    if areas is not None and len(areas):
+        maplayers.warning_layer(areas, lang=lang).add_to(m)
+    maplayers.hazard_layer(data["hazard_points"], lang=lang).add_to(m)
+    if draw:
+        Draw(
+            export=False,
+            position="topleft",
+            draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False},
+        ).add_to(m)
+    return maplayers.finish_map(m, lang=lang)
+
+
+# --------------------------------------------------------------------------------------------------
+# The page
+
+
+def _level_label(level: str | None, lang: str) -> str:
+    if not level:
+        return common.tr("无预警", "No warning")
+    return widgets.value_labels("level", lang)[level]
+
+
+def _township_form(townships: gpd.GeoDataFrame, lang: str) -> tuple[tuple[str, str], ...]:
+    with st.form("warning_townships"):
+        st.caption(
+            common.tr("为每个乡镇（街道）选择预警等级，然后点击“分析”。", "Pick a level per township, then Analyse.")
+        )
+        columns = st.columns(3)
+        choices = {
+            name: columns[n % 3].selectbox(
+                widgets.md_escape(name),
+                [None, *rules.WARNING_LEVELS],
+                format_func=lambda level: _level_label(level, lang),
+                key=f"warning_township_{code}",
+            )
+            for n, (code, name) in enumerate(zip(townships["township_code"], townships["name"], strict=True))
+        }
+        st.form_submit_button(common.tr("分析", "Analyse"), type="primary")
+    return township_spec(choices)
+
+
+def _show_problems(exc: WarningAreaError) -> None:
+    st.error(common.tr("预警区不能使用：", "These warning areas cannot be used:"))
+    widgets.bullets(exc.problems)
+
+
+def _analysing():
+    return st.spinner(common.tr("正在分析…", "Analysing…"))
+
+
+#: What :func:`_choose_warning` returns: the warning areas, a key naming them, and their analysis.
+Chosen = tuple[gpd.GeoDataFrame, str, ExposureResult]
+
+
+def _choose_warning(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame], lang: str) -> Chosen | None:
+    """The warning chosen on the page and its analysis; None while there is nothing to analyse."""
+    source = st.radio(
+        common.tr("预警来源", "Warning from"),
+        list(SOURCES),
+        format_func=lambda key: SOURCES[key][0] if lang == "zh" else SOURCES[key][1],
+        horizontal=True,
+        key="warning_source",
+    )
+    if source == "layer":
+        if "warning_areas" not in data:
+            st.info(common.tr("数据集中没有预警区图层。", "The data set has no warning_areas layer."))
+            return None
+        with _analysing():
+            return data["warning_areas"], "layer", analysis.exposure(version)
+    if source == "townships":
+        spec = _township_form(data["townships"], lang)
+        if not spec:
+            st.info(common.tr("尚未为任何乡镇设置预警等级。", "No township has a level yet."))
+            return None
+        with _analysing():
+            return (
+                exposure.township_warnings(dict(spec), data["townships"]),
+                repr(spec),
+                analysis.exposure(version, spec),
+            )
+    if source == "upload":
+        return _uploaded(version)
+    return _drawn(version, data, lang)
+
+
+def _uploaded(version: common.DataVersion) -> Chosen | None:
+    upload = st.file_uploader(
+        common.tr(
+            "预警区（GeoJSON 或 GeoPackage，需含 level 字段）", "Warning areas (GeoJSON or GeoPackage with 'level')"
+        ),
+        type=list(UPLOAD_TYPES),
+        max_upload_size=MAX_UPLOAD_MB,
+        key="warning_upload",
+    )
+    if upload is None:
+        st.info(common.tr("请上传预警区文件。", "Upload a file of warning areas."))
+        return None
+    payload = upload.getvalue()
+    try:
+        areas = check_warning_areas(read_warning_file(payload, upload.name))
+    except WarningAreaError as exc:
+        _show_problems(exc)
+        return None
+    return _analyse(version, "upload:" + areas_key(payload), areas)
+
+
+def _drawn(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame], lang: str) -> Chosen | None:
+    level = st.selectbox(
+        common.tr("所绘预警区的等级", "Level of the drawn areas"),
+        list(rules.WARNING_LEVELS),
+        index=len(rules.WARNING_LEVELS) - 1,
+        format_func=lambda code: _level_label(code, lang),
+        key="warning_draw_level",
+    )
+    st.caption(
+        common.tr("用地图左上角的多边形或矩形工具绘制预警区。", "Draw the areas with the polygon or rectangle tool.")
+    )
+    state = widgets.show_map(
+        _cached_map(version, None, lang, draw=True, key="draw"), "warning_draw", returned_objects=["all_drawings"]
+    )
+    drawn = drawn_areas(state.get("all_drawings"), level)
+    if drawn.empty:
+        st.info(common.tr("尚未绘制预警区。", "No area drawn yet."))
+        return None
+    try:
+        areas = check_warning_areas(drawn)
+    except WarningAreaError as exc:  # a polygon drawn crossing itself
+        _show_problems(exc)
+        return None
+    return _analyse(version, "draw:" + areas_key(json.dumps(state["all_drawings"], sort_keys=True), level), areas)
+
+
+def _analyse(version: common.DataVersion, key: str, areas: gpd.GeoDataFrame) -> Chosen | None:
+    try:
+        with _analysing():
+            return areas, key, analysis.exposure_of_areas(version, key, areas)
+    except ValueError as exc:
+        _show_problems(WarningAreaError([str(exc)]))
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_map(
+    version: common.DataVersion, _areas: gpd.GeoDataFrame | None, lang: str, *, draw: bool = False, key: str
+) -> folium.Map:
+    """The warning map of one data version and warning (``key`` names ``_areas``), reused across reruns."""
+    return warning_map(common.layers(version), _areas, lang, draw=draw)
+
+
+def _metrics(result: ExposureResult, lang: str) -> None:
+    district = result.district
+    cells = st.columns(6)
+    cells[0].metric(common.tr("最高预警等级", "Highest level"), _level_label(district["level"], lang))
+    cells[1].metric(common.tr("预警区", "Warning areas"), f"{district['warning_areas']:,}")
+    cells[2].metric(common.tr("需巡查隐患点", "Hazard points to patrol"), f"{district['hazard_points']:,}")
+    cells[3].metric(common.tr("威胁人数", "Threatened people"), f"{district['threatened_people']:,}")
+    cells[4].metric(common.tr("危险区内人口", "People in danger zones"), f"{district['people_in_danger_zones']:,}")
+    cells[5].metric(common.tr("可用避灾场所容量", "Shelter capacity"), f"{district['shelter_capacity']:,}")
+
+
+def _to_move(result: ExposureResult, lang: str) -> None:
+    """Per level: the hazard points to patrol and the people to move."""
+    points = result.hazard_points
+    levels = [level for level in LEVELS_DOWN if (points["level"] == level).any()]
+    if not levels:
+        st.info(common.tr("预警区内没有在册隐患点。", "No active hazard point lies in the warning areas."))
+        return
+    for tab, level in zip(st.tabs([_level_label(level, lang) for level in levels]), levels, strict=True):
+        at_level = points[points["level"] == level]
+        w = rules.WARNING_LEVELS[level]
+        moved = int(at_level["people_in_danger_zones"].sum()) if w.evacuate != "none" else 0
+        tab.caption(
+            common.tr(
+                f"{len(at_level)} 个隐患点需巡查；转移：{widgets.value_labels('evacuate', lang)[w.evacuate]}，"
+                f"危险区内 {moved:,} 人。",
+                f"{len(at_level)} hazard points to patrol; evacuation: "
+                f"{widgets.value_labels('evacuate', lang)[w.evacuate]}, {moved:,} people in their danger zones.",
+            )
+        )
+        tab.dataframe(hazard_table(at_level, lang), hide_index=True)
+
+
+def _checklists(result: ExposureResult, lang: str) -> None:
+    levels = levels_present(result)
+    for level in levels:
+        label = _level_label(level, lang)
+        with st.expander(common.tr(f"{label}响应措施", f"{label}: response"), expanded=level == levels[0]):
+            st.markdown(widgets.md_escape(level_flags(level, lang)))
+            for unit, actions in response_checklist(level, lang).groupby("unit", sort=False):
+                st.markdown(f"**{widgets.md_escape(unit)}**")
+                widgets.bullets(
+                    [
+                        f"{row.action}{common.tr('（必要时）', ' (when necessary)') if row.conditional else ''}"
+                        f" — {row.from_level}，{row.section}"
+                        for row in actions.itertuples()
+                    ]
+                )
+
+
+def render() -> None:
+    """The Warning page."""
+    version, data = common.load_or_stop()
+    lang = common.lang()
+    st.header(common.tr("预警与受威胁人口", "Warnings and people at risk"))
+    chosen = _choose_warning(version, data, lang)
+    if chosen is None:
+        return
+    areas, key, result = chosen
+
+    _metrics(result, lang)
+    tables = result_tables(result, lang)
+    names = sheet_titles(lang)
+    st.subheader(
+        common.tr("全区合计（每个隐患点按最高等级计一次）", "District (each hazard point once, at its highest level)")
+    )
+    st.dataframe(tables[names["district"]], hide_index=True)
+    left, right = st.columns(2)
+    with left:
+        st.subheader(common.tr("按预警区", "By warning area"))
+        st.dataframe(tables[names["areas"]], hide_index=True)
+    with right:
+        st.subheader(common.tr("按乡镇", "By township"))
+        st.dataframe(tables[names["townships"]], hide_index=True)
+
+    st.subheader(common.tr("需巡查的隐患点与需转移的群众", "Hazard points to patrol and people to move"))
+    _to_move(result, lang)
+    st.subheader(common.tr("预案响应措施（《应急预案》4.5）", "Response checklist (emergency plan 4.5)"))
+    _checklists(result, lang)
+    widgets.assumptions(result.assumptions)
+    widgets.download_tables(lambda: tables, list(tables), common.tr("预警分析", "warning_analysis"), "warning")
+
+    if key.startswith("draw:"):
+        return  # the drawing map above already shows the areas
+    st.subheader(common.tr("预警区地图", "Map of the warning areas"))
+    widgets.show_map(_cached_map(version, areas, lang, key=key), "warning_map", height=480)
