@@ -25,7 +25,7 @@ from geo import evacuation
 from geo.evacuation import EvacuationResult
 from geo.settings import AnalysisSettings
 from layers.common import HazmapLayer, LegendSection, Symbol, badge_marker, geojson
-from ui import analysis, common, widgets
+from ui import analysis, common, export_panel, widgets
 
 MODES = {"hazard": ("按隐患点", "By hazard point"), "township": ("按乡镇", "By township")}
 ROUTE_COLUMNS = (
@@ -345,4 +345,18 @@ def render() -> None:
         m = _cached_map(version, speed, selection, lang)
     widgets.show_map(m, "evac_map", height=560)
     _downloads(data, result, routes, selection_name(value), lang)
+    _print_exports(version, speed, kind, value, routes)
     widgets.assumptions(result.assumptions)
+
+
+def _print_exports(version: common.DataVersion, speed: float, kind: str, value: str, routes: gpd.GeoDataFrame) -> None:
+    """Print-ready drill maps and 明白卡 (plan 4.1.3, 6.6) of the selection, and the phone/GIS route files."""
+    st.subheader(common.tr("演练图与明白卡", "Drill maps and cards"))
+    export_panel.settings_form()
+    ids = list(dict.fromkeys(routes["hazard_id"]))
+    if kind == "hazard":
+        export_panel.drill_map_buttons(version, value, speed)
+    else:
+        export_panel.batch_button(version, township=value, speed_kmh=speed)
+    export_panel.cards_buttons(version, ids, speed)
+    export_panel.route_file_buttons(version, ids, speed)

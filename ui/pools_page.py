@@ -27,7 +27,7 @@ from geo.pools import PoolCoverage
 from geo.settings import AnalysisSettings
 from geo.siting import SitingResult
 from layers.common import HazmapLayer, LegendSection, Symbol, badge_marker, geojson
-from ui import analysis, common, widgets
+from ui import analysis, common, export_panel, widgets
 
 _DEFAULTS = AnalysisSettings()
 METRICS = {"network": ("沿道路距离", "Along roads"), "straight": ("直线距离", "Straight line")}
@@ -270,6 +270,7 @@ def _coverage_section(coverage: PoolCoverage, data: Mapping[str, gpd.GeoDataFram
         )
         st.dataframe(tables[names[3]], hide_index=True)
     widgets.download_tables(lambda: tables, names, common.tr("游泳设施覆盖", "pool_coverage"), "pools")
+    export_panel.pools_report_button(coverage)
     widgets.assumptions(coverage.assumptions)
 
 

@@ -30,7 +30,7 @@ from folium.plugins import Draw
 import layers as maplayers
 from geo import exposure, rules
 from geo.exposure import ExposureResult
-from ui import analysis, common, widgets
+from ui import analysis, common, export_panel, widgets
 
 #: Largest warning file accepted, in megabytes: a district's warning polygons take kilobytes.
 MAX_UPLOAD_MB = 20
@@ -546,6 +546,7 @@ def render() -> None:
     _checklists(result, lang)
     widgets.assumptions(result.assumptions)
     widgets.download_tables(lambda: tables, list(tables), common.tr("预警分析", "warning_analysis"), "warning")
+    export_panel.warning_report_buttons(result)
 
     if key.startswith("draw:"):
         return  # the drawing map above already shows the areas
