@@ -18,3 +18,8 @@ lint:
 
 demo-data:
 	.venv/bin/python -m geo demo-data --out hazard_points.gpkg
+
+# hazmap against PostGIS + pgRouting at province scale (bench/README.md).
+bench:
+	scripts/setup.sh test
+	.venv/bin/python -m bench.pipeline --scale 100 --repeat 3
