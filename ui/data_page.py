@@ -37,25 +37,10 @@ from ui import common, import_panel, widgets
 from ui.auth import current_user
 
 POINTS = schema.LAYERS["hazard_points"]
-#: Columns a user may change in the table; the store owns danger_grade, version and updated_at.
-EDITABLE = (
-    "name",
-    "scale_class",
-    "township",
-    "village",
-    "threatened_households",
-    "threatened_people",
-    "threatened_property_10k_yuan",
-    "monitor_name",
-    "monitor_phone",
-    "responsible_name",
-    "responsible_phone",
-    "monitoring_method",
-    "warning_signal",
-    "shelter_id",
-    "status",
-)
+#: Shown but not editable: the type is part of the 统一编号, and the store derives the grade, version and time.
 READ_ONLY = ("hazard_type", "danger_grade", "version", "updated_at")
+#: Columns a user may change in the table: every other column of the data model but the id, in its order.
+EDITABLE = tuple(f.name for f in POINTS.fields if f.name not in ("hazard_id", *READ_ONLY))
 OVERVIEW_COLUMNS = ("layer", "title", "features", "geometry_types", "problems")
 PROBLEM_COLUMNS = ("severity", "layer", "feature", "rule", "message")
 AUDIT_COLUMNS = ("at", "user", "action", "layer", "feature_id", "version_before", "version_after", "changes")
