@@ -38,12 +38,28 @@ Choices
   reachable only through another hazard point's zone or not at all) is not silently replaced: the route goes
   to the nearest safe shelter and ``reason`` names the assigned one and why.  ``reason`` is None exactly when
   the route is the one the plan asks for.
+
+Reasons in two languages
+------------------------
+A reason is built once, language-neutral, as a list of parts ``{"code": ..., parameters}`` (:data:`REASON_CODES`):
+at most one about the assigned shelter, then one about the outcome.  Example: ``[{"code": "assigned_in_zone",
+"shelter_id": "S0", "hazard_ids": ["HP1"]}, {"code": "rerouted", "shelter_id": "S1"}]``.  :func:`reason_text`
+words it in ``"zh"`` or ``"en"``; every reader goes through it.  The routes table carries three columns:
+
+- ``reason``: the English wording.  Kept as it was: the ``routes --json`` output and the route files promise it.
+- ``reason_zh``: the Chinese wording, so a route file opened in QGIS reads in Chinese too.
+- ``reason_parts``: the parts as JSON text (text, not objects, so the table still writes to a GeoPackage);
+  ``routes --json`` gives them parsed.  :func:`reason_texts` words this column for a table in a language.
+
+All three are None together, exactly when the route is the one the plan asks for.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +86,8 @@ ROUTE_COLUMNS = [
     "people",
     "reachable",
     "reason",
+    "reason_zh",
+    "reason_parts",
 ]
 SHELTER_COLUMNS = [
     "shelter_id",
@@ -109,6 +127,8 @@ class EvacuationResult:
                 "people": int(r.people),
                 "reachable": bool(r.reachable),
                 "reason": r.reason,
+                "reason_zh": r.reason_zh,
+                "reason_parts": json.loads(r.reason_parts) if r.reason_parts else None,
             }
             for r in self.routes.itertuples(index=False)
         ]
@@ -178,6 +198,115 @@ def _table(routes: gpd.GeoDataFrame) -> str:
 
 def _number(value, digits: int) -> float | None:
     return round(float(value), digits) if value is not None and np.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Reasons: built language-neutral, worded on demand (see the module docstring)
+
+#: Reason code -> (Chinese, English) wording; ``{name}`` is filled from the part's parameters, a list joined by
+#: 、 in Chinese and ", " in English.  ``safe_shelters_blocked`` adds :data:`_IN_THE_WAY` when it names zones.
+REASON_CODES: dict[str, tuple[str, str]] = {
+    "origin_off_road": ("起点周围{max_snap_m:g}米内没有道路", "no road within {max_snap_m:g} m of the origin"),
+    "assigned_not_found": (
+        "预定避灾场所{shelter_id}不在避灾场所图层中",
+        "assigned shelter {shelter_id} is not in the shelters layer",
+    ),
+    "assigned_in_zone": (
+        "预定避灾场所{shelter_id}位于隐患点{hazard_ids}的危险区内",
+        "assigned shelter {shelter_id} lies inside the danger zone of {hazard_ids}",
+    ),
+    "assigned_off_road": (
+        "预定避灾场所{shelter_id}周围{max_snap_m:g}米内没有道路",
+        "assigned shelter {shelter_id} has no road within {max_snap_m:g} m",
+    ),
+    "assigned_blocked": (
+        "预定避灾场所{shelter_id}只能穿过其他隐患点的危险区到达",
+        "assigned shelter {shelter_id} is reachable only through another hazard point's danger zone",
+    ),
+    "assigned_disconnected": (
+        "预定避灾场所{shelter_id}与起点之间没有道路相通",
+        "assigned shelter {shelter_id} is not connected by road",
+    ),
+    "rerouted": (
+        "已改往最近的安全避灾场所{shelter_id}",
+        "routed to the nearest safe shelter {shelter_id} instead",
+    ),
+    "no_safe_shelter_on_network": (
+        "危险区外没有接入路网的避灾场所",
+        "no shelter outside the danger zones is on the road network",
+    ),
+    "no_safe_shelter_connected": (
+        "危险区外的避灾场所都与起点没有道路相通",
+        "no shelter outside the danger zones is connected to the origin by road",
+    ),
+    "safe_shelters_blocked": (
+        "危险区外的避灾场所都只能穿过其他隐患点的危险区到达",
+        "every shelter outside the danger zones is reachable only through another hazard point's danger zone",
+    ),
+}
+#: Chinese without brackets: the cards print the whole reason inside （）.
+_IN_THE_WAY = ("，途中有隐患点{hazard_ids}的危险区阻隔", " ({hazard_ids} in the way)")
+#: Between the parts of one reason, and between the items of a list parameter: (Chinese, English).
+_PART_SEPARATOR = ("；", "; ")
+_LIST_SEPARATOR = ("、", ", ")
+_LANGS = ("zh", "en")
+
+ReasonParts = Sequence[Mapping[str, object]]
+
+
+def reason_text(parts: ReasonParts | str | None, lang: str) -> str | None:
+    """Word a reason in ``lang`` (``"zh"`` or ``"en"``); None (or an empty reason, or a missing value) -> None.
+
+    ``parts`` is a list of ``{"code": ..., parameters}`` or the same as JSON text (the ``reason_parts`` column).
+
+    >>> parts = [{"code": "assigned_off_road", "shelter_id": "S2", "max_snap_m": 2000.0}, {"code": "rerouted",
+    ...     "shelter_id": "S1"}]
+    >>> reason_text(parts, "zh")
+    '预定避灾场所S2周围2000米内没有道路；已改往最近的安全避灾场所S1'
+    >>> reason_text(parts, "en")
+    'assigned shelter S2 has no road within 2000 m; routed to the nearest safe shelter S1 instead'
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is neither language, or a part has an unknown code.
+    """
+    if lang not in _LANGS:
+        raise ValueError(f"lang must be one of {'|'.join(_LANGS)}, not {lang!r}")
+    if isinstance(parts, str):
+        parts = json.loads(parts)
+    elif not isinstance(parts, Sequence) and pd.isna(parts):  # None, NaN, pd.NA: a table cell with no reason
+        return None
+    if not parts:
+        return None
+    i = _LANGS.index(lang)
+    return _PART_SEPARATOR[i].join(_word(part, i) for part in parts)
+
+
+def _word(part: Mapping[str, object], i: int) -> str:
+    code = part.get("code")
+    if code not in REASON_CODES:
+        raise ValueError(f"unknown reason code {code!r}")
+    values = {
+        k: _LIST_SEPARATOR[i].join(map(str, v)) if isinstance(v, list | tuple) else v
+        for k, v in part.items()
+        if k != "code"
+    }
+    text = REASON_CODES[code][i].format(**values)
+    if code == "safe_shelters_blocked" and part.get("hazard_ids"):
+        text += _IN_THE_WAY[i].format(**values)
+    return text
+
+
+def reason_texts(routes: pd.DataFrame, lang: str) -> pd.Series:
+    """The reasons of a routes table worded in ``lang``, on its index (None where a route has no reason).
+
+    Worded from ``reason_parts``; a table without that column (built by hand, or by an older version) keeps its
+    ``reason`` as it is.
+    """
+    if "reason_parts" not in routes.columns:
+        return routes["reason"].astype(object)
+    return pd.Series([reason_text(p, lang) for p in routes["reason_parts"]], index=routes.index, dtype=object)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -389,7 +518,11 @@ def evacuation_routes(
 
     routes = _origins(active, chosen, villages, holding(villages.geometry), holding(active.geometry))
     shelter_zones = holding(shelters.geometry).sort_values("hazard")
-    in_zone = shelter_zones.groupby("point")["hazard"].agg(lambda hs: ", ".join(active["hazard_id"].iloc[hs]))
+    in_zone = (
+        shelter_zones.assign(hazard_id=active["hazard_id"].to_numpy()[shelter_zones["hazard"].to_numpy()])
+        .groupby("point")["hazard_id"]
+        .agg(tuple)
+    )
 
     graph = network.build_graph(roads, tolerance_m=settings.snap_tolerance_m, crs=crs)
     origin_points = routes.drop_duplicates("point_key")
@@ -445,7 +578,12 @@ def evacuation_routes(
             "walk_minutes": length / (settings.walk_speed_kmh * 1000.0 / 60.0),
             "people": routes["people"].to_numpy(dtype=np.int64),
             "reachable": reached,
-            "reason": _nullable_text(reasons),
+            "reason": _nullable_text(reason_text(parts, "en") for parts in reasons),
+            "reason_zh": _nullable_text(reason_text(parts, "zh") for parts in reasons),
+            "reason_parts": _nullable_text(
+                None if parts is None else json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+                for parts in reasons
+            ),
         }
     )
     point_xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
@@ -545,22 +683,25 @@ def _origins(
 
 def _assigned(
     routes: pd.DataFrame, shelters: gpd.GeoDataFrame, shelter_node: np.ndarray, in_zone: pd.Series, max_snap_m: float
-) -> tuple[np.ndarray, list[str | None]]:
-    """Position of each route's usable assigned shelter (-1: none or unusable) and why an assigned one is not."""
+) -> tuple[np.ndarray, list[dict | None]]:
+    """Position of each route's usable assigned shelter (-1: none or unusable) and why an assigned one is not.
+
+    ``in_zone`` maps a shelter's position to the ids of the hazard points whose zones hold it.
+    """
     position = {sid: i for i, sid in reversed(list(enumerate(shelters["shelter_id"])))}
     assigned = np.full(len(routes), -1, dtype=np.int64)
-    notes: list[str | None] = []
+    notes: list[dict | None] = []
     for r, sid in enumerate(routes["assigned_shelter_id"]):
         pos = position.get(sid, -1)
         note = None
         if sid is None:
             pass
         elif pos < 0:
-            note = f"assigned shelter {sid} is not in the shelters layer"
+            note = {"code": "assigned_not_found", "shelter_id": sid}
         elif pos in in_zone.index:
-            note = f"assigned shelter {sid} lies inside the danger zone of {in_zone[pos]}"
+            note = {"code": "assigned_in_zone", "shelter_id": sid, "hazard_ids": list(in_zone[pos])}
         elif shelter_node[pos] < 0:
-            note = f"assigned shelter {sid} has no road within {max_snap_m:g} m"
+            note = {"code": "assigned_off_road", "shelter_id": sid, "max_snap_m": float(max_snap_m)}
         else:
             assigned[r] = pos
         notes.append(note)
@@ -573,12 +714,12 @@ def _reasons(
     target: np.ndarray,
     assigned: np.ndarray,
     end: np.ndarray,
-    notes: list[str | None],
+    notes: list[dict | None],
     shelter_ids: pd.Series,
     active_ids: np.ndarray,
     max_snap_m: float,
-) -> list[str | None]:
-    """Why each route is not the one the plan asks for; None where it is.
+) -> list[list[dict] | None]:
+    """Why each route is not the one the plan asks for, as reason parts (module docstring); None where it is.
 
     ``target``/``assigned`` are each route's assigned shelter node/position before routing (-1: none),
     ``end`` the shelter it reached, ``notes`` why an assigned shelter was unusable before any search.
@@ -586,35 +727,40 @@ def _reasons(
     origin = router.origin
     for r in np.flatnonzero(router.assigned_failed):
         connected = labels[origin[r]] == labels[target[r]]
-        how = "reachable only through another hazard point's danger zone" if connected else "not connected by road"
-        notes[r] = f"assigned shelter {shelter_ids.iat[assigned[r]]} is {how}"
+        code = "assigned_blocked" if connected else "assigned_disconnected"
+        notes[r] = {"code": code, "shelter_id": str(shelter_ids.iat[assigned[r]])}
     reached = np.isfinite(router.dist)
     on_network = origin >= 0
     failed = on_network & ~reached
     cut_off = np.zeros(len(origin), dtype=bool)
     cut_off[failed] = np.isin(labels[origin[failed]], labels[router.safe_nodes])
     in_the_way = router.zones_in_the_way(np.flatnonzero(cut_off))
-    reasons: list[str | None] = []
+    reasons: list[list[dict] | None] = []
     for r in range(len(origin)):
+        # An origin off the roads says only that: whatever its assigned shelter, no search started from it.
         if not on_network[r]:
-            reasons.append(f"no road within {max_snap_m:g} m of the origin")
+            outcome = {"code": "origin_off_road", "max_snap_m": float(max_snap_m)}
         elif reached[r]:
-            instead = f"; routed to the nearest safe shelter {shelter_ids.iat[end[r]]} instead"
-            reasons.append(notes[r] + instead if notes[r] else None)
+            outcome = {"code": "rerouted", "shelter_id": str(shelter_ids.iat[end[r]])} if notes[r] else None
         else:
-            why = _no_safe_shelter(len(router.safe_nodes) > 0, bool(cut_off[r]), active_ids[in_the_way.get(r, [])])
-            reasons.append(f"{notes[r]}; {why}" if notes[r] else why)
+            ids = [str(h) for h in active_ids[in_the_way.get(r, [])]]
+            outcome = _no_safe_shelter(len(router.safe_nodes) > 0, bool(cut_off[r]), ids)
+        if outcome is None:
+            reasons.append(None)
+        elif not on_network[r] or not notes[r]:
+            reasons.append([outcome])
+        else:
+            reasons.append([notes[r], outcome])
     return reasons
 
 
-def _no_safe_shelter(any_safe: bool, cut_off: bool, in_the_way: np.ndarray) -> str:
+def _no_safe_shelter(any_safe: bool, cut_off: bool, in_the_way: list[str]) -> dict:
     """Why a route found no safe shelter; ``cut_off``: one is on the origin's road piece, behind other zones."""
     if not any_safe:
-        return "no shelter outside the danger zones is on the road network"
+        return {"code": "no_safe_shelter_on_network"}
     if not cut_off:
-        return "no shelter outside the danger zones is connected to the origin by road"
-    why = "every shelter outside the danger zones is reachable only through another hazard point's danger zone"
-    return f"{why} ({', '.join(in_the_way)} in the way)" if len(in_the_way) else why
+        return {"code": "no_safe_shelter_connected"}
+    return {"code": "safe_shelters_blocked", "hazard_ids": in_the_way}
 
 
 def _route_lines(

@@ -121,6 +121,9 @@ CDN_TO_LOCAL: dict[str, str] = {
     ),
 }
 _LOCAL_FILES = frozenset(CDN_TO_LOCAL.values())
+#: Elements whose scripts call jQuery (folium.Popup wraps its HTML with ``$``) or need Font Awesome and
+#: awesome-markers (folium.Icon): usable only on a map that still loads folium's default assets.
+_NEEDS_JQUERY = (folium.Icon, folium.Popup)
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 #: Base URL of the assets while :func:`standalone_html` renders; replaced by the inlined files.
 _INLINE = "hazmap-inline:/"
@@ -173,16 +176,23 @@ def make_offline(m: folium.Map, base_url: str = DEFAULT_BASE_URL) -> folium.Map:
     Raises
     ------
     OfflineAssetError
-        If an element names an asset that has no local copy, or the map holds a branca ColorMap
-        (streamlit-folium adds d3 from a CDN for those).  Nothing is changed then.
+        If an element names an asset that has no local copy, the map holds a branca ColorMap
+        (streamlit-folium adds d3 from a CDN for those), or a ``folium.Icon``/``folium.Popup`` on a map that
+        does not load jQuery (:func:`layers.base.base_map` leaves it out).  Nothing is changed then.
     """
     base = base_url.rstrip("/")
     problems: list[str] = []
+    jquery = any(name == "jquery" for name, _ in getattr(m, "default_js", []))
     changes = []
     for element in walk(m.get_root()):
         owner = type(element).__name__
         if isinstance(element, ColorMap):
             problems.append(f"{owner}: streamlit-folium loads d3 from a CDN for colormaps; draw a legend instead")
+        if isinstance(element, _NEEDS_JQUERY) and not jquery:
+            problems.append(
+                f"{owner}: needs jQuery/Font Awesome, which a hazmap map does not load; use layers.common "
+                "badge markers and GeoJSON popups"
+            )
         if isinstance(element, JSCSSMixin):
             js = _localised(element.default_js, base, owner, problems)
             css = _localised(element.default_css, base, owner, problems)

@@ -146,6 +146,11 @@ def base_map(
         # it on the map itself (folium's max_zoom would only go to a default tile layer).
         maxZoom=MAX_ZOOM,
     )
+    # hazmap draws its own symbols (layers.common badges) and uses GeoJSON popups: folium's jQuery, Bootstrap,
+    # Font Awesome, Glyphicons and awesome-markers would be nine requests and ~400 kB loaded for nothing.
+    # layers.assets.make_offline refuses the folium elements that need them.
+    m.default_js = [(name, url) for name, url in m.default_js if name == "leaflet"]
+    m.default_css = [(name, url) for name, url in m.default_css if name == "leaflet_css"]
     m.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
     m.add_child(HazmapStyles())
     m.add_child(MetricScale())

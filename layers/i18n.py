@@ -44,6 +44,7 @@ UI: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "district": ("行政区界", "District boundary"),
     "township_boundary": ("乡镇（街道）界", "Township boundary"),
+    "township_layer": ("乡镇（街道）界", "Township boundaries"),
     "danger_grade": ("险情等级", "Danger grade"),
     "hazard_type": ("灾害类型", "Hazard type"),
     "inactive": ("已治理/已核销", "Treated/cancelled"),

@@ -25,7 +25,8 @@ def _section_html(section: LegendSection) -> str:
     return title + items
 
 
-def _layer_html(layer: HazmapLayer) -> str:
+def layer_html(layer: HazmapLayer) -> str:
+    """Return the legend entry of ``layer``: its name and symbols, hidden while the layer is off."""
     hidden = "" if layer.show else ' style="display:none"'
     name = escape_text(layer.title)
     sections = "".join(_section_html(section) for section in layer.legend)
@@ -41,8 +42,12 @@ def legend_html(layers: list[HazmapLayer], lang: str = "zh") -> str:
     Each entry carries its layer's name in ``data-layer``; the control's script matches it against the names
     the layer control reports when a layer is switched on or off.  Layers off at start start hidden.
     """
-    entries = "".join(_layer_html(layer) for layer in layers)
-    return f"<details open><summary>{escape_text(i18n.ui('legend', lang))}</summary>{entries}</details>"
+    return wrap_legend([layer_html(layer) for layer in layers], lang)
+
+
+def wrap_legend(entries: list[str], lang: str = "zh") -> str:
+    """Return the legend's HTML around ``entries`` (from :func:`layer_html`)."""
+    return f"<details open><summary>{escape_text(i18n.ui('legend', lang))}</summary>{''.join(entries)}</details>"
 
 
 class Legend(MacroElement):
@@ -51,17 +56,9 @@ class Legend(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
+        var {{ this.get_name() }} = (function () {
             var map = {{ this._parent.get_name() }};
             var control = L.control({position: {{ this.position|tojavascript }}});
-            control.onAdd = function () {
-                var div = L.DomUtil.create("div", "hazmap-legend");
-                div.innerHTML = {{ this.html|tojavascript }};
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            control.addTo(map);
             function follow(shown) {
                 return function (event) {
                     control.getContainer().querySelectorAll("[data-layer]").forEach(function (entry) {
@@ -71,8 +68,22 @@ class Legend(MacroElement):
                     });
                 };
             }
-            map.on("overlayadd", follow(true));
-            map.on("overlayremove", follow(false));
+            var added = follow(true), removed = follow(false);
+            control.onAdd = function () {
+                var div = L.DomUtil.create("div", "hazmap-legend");
+                div.innerHTML = {{ this.html|tojavascript }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                map.on("overlayadd", added);
+                map.on("overlayremove", removed);
+                return div;
+            };
+            // A legend replaced by the next data (layers.frame) stops following the layer control.
+            control.onRemove = function () {
+                map.off("overlayadd", added);
+                map.off("overlayremove", removed);
+            };
+            return control.addTo(map);
         })();
         {% endmacro %}
         """

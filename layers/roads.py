@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import shapely
 
 from layers import i18n
 from layers.common import DEFAULT_SIMPLIFY_M, HazmapLayer, LegendSection, Symbol, geojson
@@ -23,6 +24,21 @@ def road_symbols(lang: str = "zh") -> dict[str, Symbol]:
     return {cls: Symbol(labels[cls], "line", c, weight=w, dash=d) for cls, (c, w, d) in ROAD_STYLES.items()}
 
 
+def merge_roads(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return one feature per road class and ``label``: its segments as one (multi)line.
+
+    A road network is stored as thousands of short segments; drawn one feature each, they are most of the map
+    page (a style entry, a tooltip binding and an SVG path per segment: 400 kB and 2,000 paths for the demo
+    district's main roads).  Merged, the map draws the same lines with one feature per named road, and hovering
+    highlights the whole road.
+    """
+    if frame.empty:
+        return frame
+    merged = frame.dissolve(by=["road_class", "label"], as_index=False, sort=False)
+    merged[merged.geometry.name] = shapely.line_merge(merged.geometry.values)
+    return merged
+
+
 def road_layer(
     roads: gpd.GeoDataFrame,
     *,
@@ -41,9 +57,10 @@ def road_layer(
         coarser one (e.g. ``pixel_metres(13, lat)``) when the map opens at district scale.
     """
     symbols = road_symbols(lang)
-    frame = roads.copy()
+    frame = roads[["road_class", roads.geometry.name]].copy()
     # Unnamed roads still tell their class on hover.
-    frame["label"] = frame["name"].fillna(frame["road_class"].map(i18n.enum_labels("roads", "road_class", lang)))
+    frame["label"] = roads["name"].fillna(roads["road_class"].map(i18n.enum_labels("roads", "road_class", lang)))
+    frame = merge_roads(frame)
     layer = HazmapLayer(i18n.layer_title("roads", lang), [LegendSection("", tuple(symbols.values()))], show=show)
     geojson(
         frame,

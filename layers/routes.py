@@ -16,7 +16,7 @@ from folium.plugins import PolyLineTextPath
 from folium.template import Template
 from folium.utilities import JsCode
 
-from geo.evacuation import ROUTES_LAYER
+from geo.evacuation import ROUTES_LAYER, reason_texts
 from layers import i18n
 from layers.common import DEFAULT_SIMPLIFY_M, HazmapLayer, LegendSection, Symbol, geojson
 
@@ -69,12 +69,18 @@ def route_layer(
     routes
         The routes of :func:`geo.evacuation.evacuation_routes`: lines from origin to shelter with at least
         ``origin_id``, ``origin_name`` and ``shelter_id``; its other columns of ``_COLUMNS`` show in the popup.
+        A route sent to another shelter than its assigned one says why on hover, in ``lang``.
     simplify_m
         Simplification tolerance in metres.
     """
     symbol = Symbol(i18n.ui("route", lang), "line", ROUTE_COLOUR, weight=3.0, opacity=0.85, text=ARROW)
     frame = routes.copy()
     frame["link"] = frame["origin_name"].fillna(frame["origin_id"]) + " → " + frame["shelter_id"].fillna("")
+    if "reason" in frame.columns:
+        # The reader must see at once why a route ends elsewhere than the plan's 预定避灾地点.
+        opening, closing = ("（", "）") if lang == "zh" else (" (", ")")
+        why = reason_texts(frame, lang)
+        frame["link"] += [opening + w + closing if isinstance(w, str) else "" for w in why]
     layer = HazmapLayer(i18n.ui("routes", lang), [LegendSection("", (symbol,))], show=show)
     layer.add_child(TextPathScript())
     geojson(

@@ -158,7 +158,8 @@ def test_map_has_one_switch_per_layer_and_loads_nothing_remote(tiny, tiny_exposu
     view = map_page.map_view(tiny, Filters(), map_page.warning_levels(tiny_exposure), routes)
     m = map_page.build_map(view, lang="en")
     layers = [child for child in m._children.values() if isinstance(child, HazmapLayer)]
-    assert len(layers) == 10  # warnings, boundaries, roads, zones, pools, routes, villages, schools, shelters, points
+    # warnings, townships, district, roads, zones, pools, routes, villages, schools, shelters, points
+    assert len(layers) == 11
     assert all(layer.control for layer in layers)
     shown = {layer.title for layer in layers if layer.show}
     assert "Schools" not in shown and "Evacuation routes" in shown
@@ -173,6 +174,7 @@ def test_a_thinned_map_opens_on_the_hazard_picture_with_short_popups(demo, demo_
     assert {title for title, layer in layers.items() if layer.show} == {
         "Warning areas",
         "District",
+        "Township boundaries",
         "Roads",
         "Danger zones",
         "Hazard points",

@@ -7,6 +7,7 @@ expected length is worked out by hand in the comments.
 import dataclasses
 import itertools
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -387,3 +388,195 @@ def test_cli_routes_prints_a_table(tiny_gpkg, capsys):
 def test_cli_routes_refuses_bad_input_with_a_usage_error(tiny_gpkg, capsys, args, message):
     assert cli.main(["routes", "--data", str(tiny_gpkg), *args]) == cli.EXIT_USAGE
     assert message in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# Reasons in Chinese and English.  A reason reaches the 明白卡 cards of plan 4.1.3 and the drill maps of plan 6.6,
+# which Chinese-speaking cadres and residents read, and the app's tables in the reader's language: every kind of
+# reason is built language-neutral and worded in both, with its ids and numbers.
+
+
+def _hp5_off_the_roads():
+    return _grid_scene(hazards=(HP1, HP2, ("HP5", 0, 5000, 3, None)), zones=(Z1, Z2, ("HP5", -10, 4990, 10, 5010)))
+
+
+def _assigned(shelter_id: str, shelters=(S1,), roads=GRID):
+    return _grid_scene(hazards=(("HP1", 0, 15, 30, shelter_id), HP2), shelters=shelters, roads=roads)
+
+
+def _no_shelters():
+    layers = _grid_scene()
+    layers["shelters"] = layers["shelters"].iloc[:0]
+    return layers
+
+
+def _on_a_far_piece():
+    return _grid_scene(
+        hazards=(HP1, HP2, ("HP4", 1050, 15, 8, None)),
+        zones=(Z1, Z2, ("HP4", 1020, -30, 1080, 30)),
+        villages=(V1, ("V4", 1050, -10, 60)),
+        roads=[*GRID, [(1000, 0), (1100, 0)]],
+    )
+
+
+def _cut_off_by_hb():
+    return scene(
+        [[(0, 0), (1000, 0)]],
+        [("HA", 0, 30, 10, None), ("HB", 500, 30, 10, None)],
+        [("HA", -50, -50, 50, 50), ("HB", 480, -50, 520, 50)],
+        [("V", 0, 10, 80)],
+        [("S", 1000, 0, 500)],
+    )
+
+
+# (scene, settings, hazard_id, origin_id, reason parts, Chinese wording, English wording)
+REASON_CASES = {
+    "origin_off_road": (
+        _hp5_off_the_roads,
+        AnalysisSettings(max_snap_distance_m=1500),
+        "HP5",
+        "HP5",
+        [{"code": "origin_off_road", "max_snap_m": 1500.0}],
+        "起点周围1500米内没有道路",
+        "no road within 1500 m of the origin",
+    ),
+    "assigned_not_found": (
+        lambda: _assigned("S9"),
+        None,
+        "HP1",
+        "V1",
+        [{"code": "assigned_not_found", "shelter_id": "S9"}, {"code": "rerouted", "shelter_id": "S1"}],
+        "预定避灾场所S9不在避灾场所图层中；已改往最近的安全避灾场所S1",
+        "assigned shelter S9 is not in the shelters layer; routed to the nearest safe shelter S1 instead",
+    ),
+    "assigned_in_zone": (
+        lambda: _assigned("S0", shelters=(("S0", 20, 0, 1000), S1)),
+        None,
+        "HP1",
+        "V1",
+        [
+            {"code": "assigned_in_zone", "shelter_id": "S0", "hazard_ids": ["HP1"]},
+            {"code": "rerouted", "shelter_id": "S1"},
+        ],
+        "预定避灾场所S0位于隐患点HP1的危险区内；已改往最近的安全避灾场所S1",
+        "assigned shelter S0 lies inside the danger zone of HP1; routed to the nearest safe shelter S1 instead",
+    ),
+    "assigned_off_road": (
+        # S6 stands 800 m above the grid; with 500 m as the farthest a shelter may lie from a road it is off them.
+        lambda: _assigned("S6", shelters=(S1, ("S6", 0, 900, 100))),
+        AnalysisSettings(max_snap_distance_m=500),
+        "HP1",
+        "V1",
+        [
+            {"code": "assigned_off_road", "shelter_id": "S6", "max_snap_m": 500.0},
+            {"code": "rerouted", "shelter_id": "S1"},
+        ],
+        "预定避灾场所S6周围500米内没有道路；已改往最近的安全避灾场所S1",
+        "assigned shelter S6 has no road within 500 m; routed to the nearest safe shelter S1 instead",
+    ),
+    "assigned_blocked": (
+        lambda: _grid_scene(
+            hazards=(("HP1", 0, 15, 30, "S3"), HP2, ("HP3", 450, 30, 5, None)),
+            zones=(Z1, Z2, ("HP3", 440, -20, 460, 40)),
+            shelters=(S1, ("S3", 500, -20, 500)),
+            roads=[*GRID, [(400, 0), (500, 0)]],
+        ),
+        None,
+        "HP1",
+        "V1",
+        [{"code": "assigned_blocked", "shelter_id": "S3"}, {"code": "rerouted", "shelter_id": "S1"}],
+        "预定避灾场所S3只能穿过其他隐患点的危险区到达；已改往最近的安全避灾场所S1",
+        "assigned shelter S3 is reachable only through another hazard point's danger zone; "
+        "routed to the nearest safe shelter S1 instead",
+    ),
+    "assigned_disconnected": (
+        # S7 stands on a road 1 km east of the grid that meets none of its roads.
+        lambda: _assigned("S7", shelters=(S1, ("S7", 1100, 0, 100)), roads=[*GRID, [(1000, 0), (1100, 0)]]),
+        None,
+        "HP1",
+        "V1",
+        [{"code": "assigned_disconnected", "shelter_id": "S7"}, {"code": "rerouted", "shelter_id": "S1"}],
+        "预定避灾场所S7与起点之间没有道路相通；已改往最近的安全避灾场所S1",
+        "assigned shelter S7 is not connected by road; routed to the nearest safe shelter S1 instead",
+    ),
+    "no_safe_shelter_on_network": (
+        _no_shelters,
+        None,
+        "HP1",
+        "V1",
+        [{"code": "no_safe_shelter_on_network"}],
+        "危险区外没有接入路网的避灾场所",
+        "no shelter outside the danger zones is on the road network",
+    ),
+    "no_safe_shelter_connected": (
+        _on_a_far_piece,
+        None,
+        "HP4",
+        "V4",
+        [{"code": "no_safe_shelter_connected"}],
+        "危险区外的避灾场所都与起点没有道路相通",
+        "no shelter outside the danger zones is connected to the origin by road",
+    ),
+    "safe_shelters_blocked": (
+        _cut_off_by_hb,
+        None,
+        "HA",
+        "V",
+        [{"code": "safe_shelters_blocked", "hazard_ids": ["HB"]}],
+        "危险区外的避灾场所都只能穿过其他隐患点的危险区到达，途中有隐患点HB的危险区阻隔",
+        "every shelter outside the danger zones is reachable only through another hazard point's danger zone "
+        "(HB in the way)",
+    ),
+}
+
+
+def test_every_reason_code_has_a_case():
+    # A new code without a case here would reach readers untested.
+    assert set(REASON_CASES) == set(evacuation.REASON_CODES) - {"rerouted"}
+
+
+@pytest.mark.parametrize("kind", list(REASON_CASES))
+def test_each_kind_of_reason_is_worded_in_chinese_and_english_with_its_numbers(kind):
+    make, settings, hazard_id, origin_id, parts, zh, en = REASON_CASES[kind]
+    route = _route(evacuation.evacuation_routes(make(), settings), hazard_id, origin_id)
+    assert json.loads(route["reason_parts"]) == parts
+    assert route["reason"] == en  # the English column keeps its wording: `routes --json` promises it
+    assert route["reason_zh"] == zh
+    assert evacuation.reason_text(parts, "zh") == zh and evacuation.reason_text(route["reason_parts"], "en") == en
+    # Chinese through and through: the only Latin letters are ids (HP1, S0 ...), never an English word.
+    assert not re.search(r"[A-Za-z]{3,}", zh), zh
+
+
+def test_a_route_as_the_plan_asks_has_no_reason_in_any_form():
+    v1 = _route(evacuation.evacuation_routes(_grid_scene()), "HP1", "V1")
+    assert v1["reason"] is None and v1["reason_zh"] is None and v1["reason_parts"] is None
+    for missing in (None, float("nan"), [], "[]"):
+        assert evacuation.reason_text(missing, "zh") is None
+
+
+def test_reason_wording_refuses_an_unknown_language_or_code():
+    with pytest.raises(ValueError, match="lang"):
+        evacuation.reason_text([{"code": "no_safe_shelter_on_network"}], "fr")
+    with pytest.raises(ValueError, match="unknown reason code 'nope'"):
+        evacuation.reason_text([{"code": "nope"}], "en")
+
+
+def test_reason_texts_words_a_table_and_leaves_a_table_without_parts_as_it_is():
+    routes = evacuation.evacuation_routes(_no_shelters()).routes
+    assert evacuation.reason_texts(routes, "zh").tolist() == ["危险区外没有接入路网的避灾场所"] * 2
+    assert evacuation.reason_texts(routes, "en").tolist() == routes["reason"].tolist()
+    by_hand = routes.drop(columns="reason_parts")
+    assert evacuation.reason_texts(by_hand, "zh").tolist() == routes["reason"].tolist()
+
+
+def test_json_and_route_files_carry_the_reason_in_both_languages_and_its_parts(tmp_path):
+    result = evacuation.evacuation_routes(_no_shelters())
+    route = result.to_json_dict()["routes"][0]
+    assert route["reason"] == "no shelter outside the danger zones is on the road network"
+    assert route["reason_zh"] == "危险区外没有接入路网的避灾场所"
+    assert route["reason_parts"] == [{"code": "no_safe_shelter_on_network"}]
+    path = tmp_path / "routes.gpkg"
+    evacuation.write_routes(result.routes, path)
+    back = pyogrio.read_dataframe(path)
+    assert back["reason_zh"].tolist() == ["危险区外没有接入路网的避灾场所"] * 2
+    assert back["reason_parts"].map(json.loads).tolist() == [[{"code": "no_safe_shelter_on_network"}]] * 2

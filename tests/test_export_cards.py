@@ -12,6 +12,7 @@ from geo import evacuation, rules, schema
 from geo.export import cards
 from geo.export.hazard import ExportData, direction_zh, relative_position_zh
 from geo.export.page import BLANK
+from geo.settings import AnalysisSettings
 from tests.exporting import SETTINGS, difference, fonts_of, page_sizes_mm, pdf_text, render_page
 from tests.fixtures import tiny_dataset
 
@@ -162,3 +163,45 @@ def test_a_point_no_route_reaches_names_the_nearest_shelters(tmp_path):
     work = pdf_text(path)[0].replace("\n", "")
     assert "附近避灾场所" in work and all(name in work for name in nearest)
     assert "未找到可通行的撤离路线" in work
+
+
+def _no_shelters(layers):
+    layers["shelters"] = layers["shelters"].iloc[:0]
+
+
+def _walled_off_by_h2(layers):
+    zones = layers["danger_zones"]
+    zones.loc[zones["hazard_id"] == "H2", "geometry"] = [box(117.26, 29.29, 117.262, 29.40)]
+
+
+@pytest.mark.parametrize(
+    ("change", "max_snap_m", "reason_zh"),
+    [
+        # V1 lies some 20-50 m from the nearest road: with 5 m as the limit it is off the roads.
+        (lambda layers: None, 5.0, "起点周围5米内没有道路"),
+        # H1's assigned shelter SH1 goes with the others: the card names it too.
+        (_no_shelters, 2000.0, "预定避灾场所SH1不在避灾场所图层中；危险区外没有接入路网的避灾场所"),
+        # H1's assigned shelter SH1 lies behind the wall as well.
+        (
+            _walled_off_by_h2,
+            2000.0,
+            "预定避灾场所SH1只能穿过其他隐患点的危险区到达；"
+            "危险区外的避灾场所都只能穿过其他隐患点的危险区到达，途中有隐患点H2的危险区阻隔",
+        ),
+    ],
+    ids=["origin_off_road", "no_safe_shelter_on_network", "safe_shelters_blocked"],
+)
+def test_plan_4_1_3_cards_of_an_unreachable_origin_say_why_in_chinese_only(tmp_path, change, max_snap_m, reason_zh):
+    # Plan 4.1.3: both cards carry the 撤离路线 to the people it threatens; where there is none, the reason is
+    # theirs to read, so it is Chinese with its numbers, and no English sentence slips into the card.
+    layers = tiny_dataset()
+    change(layers)
+    data = ExportData.prepare(layers, AnalysisSettings(max_snap_distance_m=max_snap_m))
+    assert not data.facts("H1").routes["reachable"].any()
+    path = tmp_path / "cards.pdf"
+    cards.write_cards(data, ["H1"], path, SETTINGS)
+    work, household = (page.replace("\n", "") for page in pdf_text(path))
+    for card in (work, household):
+        assert f"未找到可通行的撤离路线，须现场确定（{reason_zh}）" in card
+        # Latin letters appear only in ids (H1, H2): no English word, let alone a sentence.
+        assert not re.search(r"[A-Za-z]{3,}", card), re.findall(r"[A-Za-z][A-Za-z ,;'()]{2,}", card)

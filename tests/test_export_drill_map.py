@@ -160,3 +160,6 @@ def test_a_route_that_cannot_be_made_is_printed_with_its_reason(tmp_path):
     drill_map.write_drill_map(data, "H1", path, SETTINGS)
     text = pdf_text(path)[0].replace("\n", "")
     assert "未找到可通行的撤离路线" in text
+    # Plan 6.6: the drill map teaches residents the route; the reason there is none is theirs to read, in Chinese.
+    assert "（预定避灾场所SH1不在避灾场所图层中；危险区外没有接入路网的避灾场所）" in text
+    assert "shelter" not in text and "road" not in text

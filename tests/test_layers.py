@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from geo import evacuation, pools
 from layers import assets, common, i18n
 from layers.base import OutlineMiniMap
 from layers.common import HazmapLayer
+from layers.district import RelabelWhenStyled
 from layers.escape import escape_text
 from layers.hazards import CLUSTER_THRESHOLD, GRADE_COLOURS, TYPE_MARKS
 from layers.legend import legend_html
@@ -46,7 +48,8 @@ def all_layers(data: dict[str, gpd.GeoDataFrame], lang: str = "zh") -> list[Hazm
     """One of every layer, built from ``data`` (a whole data set) and its analysis results."""
     results = analysis_results(data)
     return [
-        layers.district_layer(data["district"], data["townships"], lang=lang),
+        layers.township_layer(data["townships"], lang=lang),
+        layers.district_layer(data["district"], lang=lang),
         layers.warning_layer(data["warning_areas"], lang=lang),
         layers.road_layer(data["roads"], lang=lang),
         layers.danger_zone_layer(data["danger_zones"], data["hazard_points"], lang=lang),
@@ -82,7 +85,8 @@ def data() -> dict[str, gpd.GeoDataFrame]:
 # Features and styles
 
 LAYER_COUNTS: list[tuple[str, Callable[[dict], HazmapLayer], int]] = [
-    ("district and 2 townships", lambda d: layers.district_layer(d["district"], d["townships"]), 3),
+    ("district", lambda d: layers.district_layer(d["district"]), 1),
+    ("2 townships", lambda d: layers.township_layer(d["townships"]), 2),
     ("warning areas", lambda d: layers.warning_layer(d["warning_areas"]), 2),
     ("roads", lambda d: layers.road_layer(d["roads"]), 2),
     ("danger zones", lambda d: layers.danger_zone_layer(d["danger_zones"]), 3),
@@ -212,11 +216,111 @@ def test_a_layer_without_crs_is_refused(data):
         layers.village_layer(data["villages"].set_crs(None, allow_override=True))
 
 
-def test_district_labels_every_township_with_its_name(data):
-    layer = layers.district_layer(data["district"], data["townships"])
+def test_townships_are_labelled_with_their_names_and_the_district_is_not(data):
+    townships = layers.township_layer(data["townships"])
     # One permanent tooltip per feature: bound to the whole GeoJSON, Leaflet would label the first only.
-    assert 'layer.bindTooltip(feature.properties["name"]' in _render(layer)
-    assert [f["properties"].get("name") for f in features(layer)] == ["西郊街道", "鲇鱼山镇", None]
+    assert 'layer.bindTooltip(feature.properties["name"]' in _render(townships)
+    assert [f["properties"].get("name") for f in features(townships)] == ["西郊街道", "鲇鱼山镇"]
+    district = layers.district_layer(data["district"])
+    assert [f["properties"] for f in features(district)] == [{}]
+    assert "bindTooltip" not in _render(district)
+
+
+def test_township_labels_can_be_left_out(data):
+    layer = layers.township_layer(data["townships"], labels=False)
+    assert layer.feature_count() == 2
+    assert [f["properties"] for f in features(layer)] == [{}, {}]
+    assert "bindTooltip" not in _render(layers.township_layer(data["townships"], labels=False))
+    assert not any(isinstance(e, RelabelWhenStyled) for e in common.walk(layer))
+
+
+def test_district_and_townships_are_two_entries_of_the_layer_control_and_the_legend(data):
+    # The web-map issue: the district outline and the township boundaries are switched on and off apart.
+    m = layers.base_map(data["district"].total_bounds, outline=data["district"])
+    townships = layers.township_layer(data["townships"], show=False)
+    district = layers.district_layer(data["district"])
+    townships.add_to(m)
+    district.add_to(m)
+    layers.finish_map(m)
+    m.get_root().render()
+    (control,) = [e for e in common.walk(m) if isinstance(e, folium.LayerControl)]
+    assert control.overlays == {"乡镇（街道）界": townships.get_name(), "行政区": district.get_name()}
+    assert (townships.show, district.show) == (False, True)
+    # Each entry draws only its own features: the township layer no district, the district layer no township.
+    assert features(townships) == features(layers.township_layer(data["townships"]))
+    assert [f["properties"].get("name") for f in features(townships)] == ["西郊街道", "鲇鱼山镇"]
+    assert district.feature_count() == 1
+    html = legend_html([townships, district])
+    township_entry, district_entry = html.split('class="hazmap-legend-layer"')[1:]
+    assert 'data-layer="乡镇（街道）界" style="display:none"' in township_entry
+    assert "<span>乡镇（街道）界</span>" in township_entry and 'stroke-dasharray="6 4"' in township_entry
+    assert 'data-layer="行政区"' in district_entry and "<span>行政区界</span>" in district_entry
+    assert "乡镇" not in district_entry
+
+
+def test_every_township_layer_carries_one_relabel_element_and_no_other_layer_does(data):
+    for layer in all_layers(data):
+        relabels = [e for e in common.walk(layer) if isinstance(e, RelabelWhenStyled)]
+        assert len(relabels) == (layer.title == "乡镇（街道）界"), layer.title
+        # A child of the layer itself, so its script names the layer and comes with the layer's own script.
+        assert all(e._parent is layer for e in relabels)
+
+
+def _relabel_script(layer: HazmapLayer) -> str:
+    """The relabel script of ``layer`` as the page runs it."""
+    m = folium.Map(tiles=None)
+    layer.add_to(m)
+    figure = m.get_root()
+    figure.render()
+    (relabel,) = [e for e in common.walk(layer) if isinstance(e, RelabelWhenStyled)]
+    return figure.script._children[relabel.get_name()]._template_str
+
+
+# A stand-in for the page: the layer (a group holding a GeoJSON of two labelled townships, one of them with its
+# label closed) and two stylesheet links, Leaflet's still loading.  Prints the tooltip updates after each step.
+_RELABEL_HARNESS = """
+var updates = [];
+function label(name, open) {
+    return { getTooltip: function () { return { isOpen: function () { return open; },
+                                                 update: function () { updates.push(name); } }; } };
+}
+function group(children) {
+    return { getTooltip: function () {}, eachLayer: function (f) { children.forEach(f); } };
+}
+function link(loaded) {
+    return { sheet: loaded ? {} : null, handlers: {},
+             addEventListener: function (type, f) { (this.handlers[type] = this.handlers[type] || []).push(f); },
+             fire: function (type) { (this.handlers[type] || []).forEach(function (f) { f(); }); } };
+}
+var links = [link(true), link(false)];
+global.document = { querySelectorAll: function () { return links; } };
+var LAYER = group([group([label("west", true), label("east", false)])]);
+var script = new Function("LAYER", SCRIPT.split(NAME).join("LAYER"));
+script(LAYER);
+script(LAYER);                         // the page evaluates the layer's script again while the styles load
+console.log(JSON.stringify(updates));  // nothing yet
+links[1].fire("load");
+console.log(JSON.stringify(updates));  // each evaluation updates the open label once
+links[1].fire("error");
+console.log(JSON.stringify(updates));  // a stray second event changes nothing
+links[1].sheet = {};
+updates = [];
+script(LAYER);                         // evaluated once the styles are in: nothing pending, nothing to do
+links[1].fire("load");
+console.log(JSON.stringify(updates));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the relabel script")
+def test_relabel_script_updates_the_open_labels_of_its_layer_once_the_stylesheets_are_in(data, tmp_path):
+    layer = layers.township_layer(data["townships"])
+    script = _relabel_script(layer)
+    assert layer.get_name() in script and "map_div" not in script
+    harness = tmp_path / "relabel.js"
+    preamble = f"var SCRIPT = {json.dumps(script)};\nvar NAME = {json.dumps(layer.get_name())};\n"
+    harness.write_text(preamble + _RELABEL_HARNESS, encoding="utf-8")
+    out = subprocess.run(["node", str(harness)], check=True, capture_output=True, text=True).stdout.split()
+    assert out == ["[]", '["west","west"]', '["west","west"]', "[]"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -305,6 +409,11 @@ def test_english_labels(data):
     assert ">L</div>" in style["html"]
     feature = features(layers.hazard_layer(data["hazard_points"], lang="en"))[0]
     assert feature["properties"]["hazard_type"] == "Landslide"
+    townships = layers.township_layer(data["townships"], lang="en")
+    district = layers.district_layer(data["district"], lang="en")
+    assert (townships.title, district.title) == ("Township boundaries", "District")
+    boundaries = legend_html([townships, district], lang="en")
+    assert "<span>Township boundary</span>" in boundaries and "<span>District boundary</span>" in boundaries
 
 
 def test_unknown_language_is_refused(data):

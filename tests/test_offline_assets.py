@@ -15,6 +15,7 @@ import folium
 import folium.plugins as plugins
 import pytest
 import streamlit_folium
+from folium.elements import JSCSSMixin
 
 import layers
 from layers import assets
@@ -22,6 +23,7 @@ from layers.assets import CDN_TO_LOCAL, DEFAULT_BASE_URL, VENDOR_DIR, OfflineAss
 from tests.browser import Guarded, streamlit_app
 from tests.fixtures import tiny_dataset
 from tests.test_layers import all_layers, hostile
+from ui import widgets
 
 #: Every folium element class hazmap may put on a map; their assets must all be vendored.
 SUPPORTED = (
@@ -49,7 +51,7 @@ def full_map(basemap: str = "none", data: dict | None = None, **kwargs) -> foliu
     plugins.AntPath([[29.2, 117.1], [29.25, 117.2]]).add_to(m)
     plugins.Draw().add_to(m)
     cluster = plugins.MarkerCluster().add_to(m)
-    folium.Marker([29.3, 117.2], icon=folium.Icon(icon="home", angle=30)).add_to(cluster)
+    folium.Marker([29.3, 117.2], icon=folium.DivIcon(html="<b>H</b>")).add_to(cluster)
     return layers.finish_map(m)
 
 
@@ -89,21 +91,21 @@ def test_rendered_map_names_only_local_assets():
     page = full_map().get_root().render()
     assert assets.remote_references(page) == []
     urls = TAG_URLS.findall(page)
-    assert len(urls) >= 20
+    assert len(urls) >= 15  # Leaflet and the eight plugins, each a script and mostly a stylesheet
     for url in urls:
         assert vendored_file(url).is_file(), url
 
 
 def test_streamlit_folium_receives_only_local_assets(monkeypatch):
-    # st_folium gathers js_links/css_links from the elements and strips <script src>/<link> from the header;
-    # its component iframe then loads exactly those lists.  Capture what it would send to the browser.
+    # The page hands streamlit-folium's component the frame, the data and the lists of scripts and stylesheets
+    # its iframe loads (ui.widgets.show_map).  Capture what it would send to the browser.
     sent = {}
     monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.update(kwargs))
-    streamlit_folium.st_folium(full_map(), returned_objects=[])
-    assert len(sent["js_links"]) >= 10 and len(sent["css_links"]) >= 10
+    widgets.show_map(full_map(), "map")
+    assert len(sent["js_links"]) >= 8 and len(sent["css_links"]) >= 8
     for url in [*sent["js_links"], *sent["css_links"]]:
         assert vendored_file(url).is_file(), url
-    for part in ("header", "html", "script"):
+    for part in ("header", "html", "script", "feature_group"):
         assert assets.remote_references(sent[part]) == [], part
     assert not re.search(r"https?://", sent["header"])
 
@@ -140,9 +142,40 @@ def test_standalone_html_needs_no_network():
 
 
 def test_standalone_html_can_embed_the_icon_fonts():
-    page = layers.standalone_html(full_map(), embed_fonts=True)
+    # A plain folium map (not base_map) keeps folium's Font Awesome, which folium.Icon draws with.
+    m = folium.Map(tiles=None)
+    folium.Marker([29.3, 117.2], icon=folium.Icon(icon="home")).add_to(m)
+    page = layers.standalone_html(m, embed_fonts=True)
     assert "data:font/woff2;base64," in page
     assert assets.remote_references(page) == []
+
+
+def test_a_hazmap_map_loads_only_leaflet_of_folium_defaults():
+    m = full_map()
+    assert [name for name, _ in m.default_js] == ["leaflet"]
+    assert [name for name, _ in m.default_css] == ["leaflet_css"]
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        lambda: folium.Marker([29.3, 117.2], icon=folium.Icon(icon="home")),  # Font Awesome + awesome-markers
+        lambda: folium.Marker([29.3, 117.2], popup="<b>text</b>"),  # folium.Popup wraps its HTML with jQuery
+    ],
+    ids=["Icon", "Popup"],
+)
+def test_elements_needing_jquery_are_refused_on_a_hazmap_map_without_changes(marker):
+    data = tiny_dataset()
+    m = layers.base_map(data["district"].total_bounds, outline=data["district"])
+    marker().add_to(m)
+
+    def assets_of() -> list:
+        return [(e.default_js, e.default_css) for e in layers.common.walk(m) if isinstance(e, JSCSSMixin)]
+
+    before = assets_of()
+    with pytest.raises(OfflineAssetError, match="jQuery"):
+        layers.make_offline(m)
+    assert assets_of() == before
 
 
 def test_an_element_with_unvendored_assets_is_refused_without_changes():

@@ -13,6 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import numpy as np
 import openpyxl
@@ -21,10 +22,12 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import layers as maplayers
 from geo import auth, evacuation, exposure, pools, rules, schema, siting, store
 from geo.settings import DEMO_DATA, AnalysisSettings
 from layers.assets import remote_references, standalone_html
 from layers.common import HazmapLayer, walk
+from layers.escape import escape_text
 from tests.fixtures import tiny_dataset
 from tests.users import write_users
 from ui import auth as signin
@@ -286,6 +289,34 @@ def test_route_and_shelter_tables_flag_unreachable_routes_and_full_shelters(demo
     assert (shelters["selected_people"] == shelters["assigned_people"]).all()
     shown = widgets.present(table, evacuation_page.ROUTE_COLUMNS, "zh")
     assert {"起点", "避灾场所", "路线长度（米）", "步行时间（分钟）", "可达", "说明"} <= set(shown.columns)
+
+
+def test_route_reasons_read_in_the_readers_language_in_tables_and_on_the_map(demo, demo_routes):
+    # The tables, the red crosses of unreachable origins and the routes sent elsewhere than their assigned shelter
+    # all say why in the session's language (geo.evacuation words the reasons); the demo district has each.
+    routes = demo_routes.routes
+    table = evacuation_page.route_table(routes, demo_routes.shelters)
+    zh = widgets.present(table, evacuation_page.ROUTE_COLUMNS, "zh")["说明"]
+    en = widgets.present(table, evacuation_page.ROUTE_COLUMNS, "en")["Reason"]
+    assert zh.tolist() == table["reason_zh"].tolist() and en.tolist() == table["reason"].tolist()
+    assert zh.notna().any() and not zh.dropna().str.contains(r"[A-Za-z]{3,}").any()
+    failed = table[~table["reachable"]]
+    labels = evacuation_page.unreachable_labels(failed, "zh")
+    assert labels.tolist() == (failed["origin_name"] + "：" + failed["reason_zh"]).tolist()
+    rerouted = routes[routes["reachable"] & routes["reason"].notna()].iloc[0]
+    for lang, shown, hidden in (("zh", "reason_zh", "reason"), ("en", "reason", "reason_zh")):
+        # The two layers that show reasons, on a bare map: the drill map around them is tested below.
+        m = folium.Map()
+        maplayers.route_layer(routes, lang=lang).add_to(m)
+        evacuation_page._unreachable_layer(demo, routes, lang).add_to(m)
+        html = m.get_root().render()
+        assert _on_map(rerouted[shown], html) and not _on_map(rerouted[hidden], html)
+        assert _on_map(failed[shown].iloc[0], html) and not _on_map(failed[hidden].iloc[0], html)
+
+
+def _on_map(text: str, html: str) -> bool:
+    """Whether ``text`` is in a map page: escaped for HTML, then written into the GeoJSON with \\u escapes (& too)."""
+    return json.dumps(escape_text(text))[1:-1].replace("&", "\\u0026") in html
 
 
 def test_drill_map_is_one_offline_page_with_routes_and_unreachable_origins(demo, demo_routes):

@@ -152,6 +152,13 @@ def _area(data: Mapping[str, gpd.GeoDataFrame], result: EvacuationResult, routes
     return [xmin - MAP_MARGIN_DEG, ymin - MAP_MARGIN_DEG, xmax + MAP_MARGIN_DEG, ymax + MAP_MARGIN_DEG]
 
 
+def unreachable_labels(failed: pd.DataFrame, lang: str) -> pd.Series:
+    """Hover text of each unreachable origin: its name and why no route was made, in ``lang``."""
+    separator = "：" if lang == "zh" else ": "
+    why = evacuation.reason_texts(failed, lang).fillna("")
+    return failed["origin_name"].fillna(failed["origin_id"]) + separator + why
+
+
 def _unreachable_layer(data: Mapping[str, gpd.GeoDataFrame], routes: gpd.GeoDataFrame, lang: str) -> HazmapLayer:
     """A red cross at the origin of every route that could not be made; hovering shows why."""
     failed = routes[~routes["reachable"]]
@@ -162,9 +169,7 @@ def _unreachable_layer(data: Mapping[str, gpd.GeoDataFrame], routes: gpd.GeoData
         for kind, origin in zip(failed["origin_kind"], failed["origin_id"], strict=True)
     ]
     frame = gpd.GeoDataFrame(
-        {"label": (failed["origin_name"].fillna(failed["origin_id"]) + ": " + failed["reason"].fillna("")).to_numpy()},
-        geometry=where,
-        crs=data["villages"].crs,
+        {"label": unreachable_labels(failed, lang).to_numpy()}, geometry=where, crs=data["villages"].crs
     )
     label = UNREACHABLE_LABEL[0] if lang == "zh" else UNREACHABLE_LABEL[1]
     symbol = Symbol(label, "badge", UNREACHABLE_COLOUR, size=18, text="✕", shape="square")
@@ -198,7 +203,8 @@ def drill_map(
             layer(shown, *args, lang=lang, **options).add_to(m)
 
     ids = set(routes["hazard_id"])
-    maplayers.district_layer(data["district"], data["townships"], lang=lang).add_to(m)
+    maplayers.township_layer(data["townships"], lang=lang).add_to(m)
+    maplayers.district_layer(data["district"], lang=lang).add_to(m)
     draw(maplayers.road_layer, data["roads"])
     draw(maplayers.danger_zone_layer, data["danger_zones"], data["hazard_points"])
     draw(maplayers.village_layer, data["villages"], show=False)
@@ -215,13 +221,15 @@ def drill_map(
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _cached_map(version: common.DataVersion, speed_kmh: float, selection: tuple[str, str], lang: str) -> folium.Map:
-    """The drill map of one selection, reused while the user reads the tables."""
+def _cached_map(
+    version: common.DataVersion, speed_kmh: float, selection: tuple[str, str], lang: str
+) -> maplayers.MapPayload:
+    """The drill map of one selection, rendered once and reused while the user reads the tables."""
     result = analysis.routes(version, speed_kmh)
     kind, value = selection
     data = common.layers(version)
     chosen = select_routes(result, data["hazard_points"], **{"hazard_id" if kind == "hazard" else "township": value})
-    return drill_map(data, result, chosen, lang)
+    return maplayers.split(drill_map(data, result, chosen, lang))
 
 
 def _choose(data: Mapping[str, gpd.GeoDataFrame], lang: str) -> tuple[str, str] | None:

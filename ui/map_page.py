@@ -8,9 +8,12 @@ widgets.
 
 Staying fast
 ------------
-- Data and analyses come from the caches of :mod:`ui.common` and :mod:`ui.analysis`; the built map is cached on
-  the data version and the sidebar's choices, so a click (which reruns the script) does not rebuild it.
-- ``st_folium`` returns only ``last_active_drawing``: panning and zooming never rerun the script, a click on a
+- Data and analyses come from the caches of :mod:`ui.common` and :mod:`ui.analysis`; the rendered map is cached
+  on the data version and the sidebar's choices, so a click (which reruns the script) neither rebuilds nor
+  re-renders it.
+- A filter change swaps the map's layers in the browser, keeping the map, its controls and the reader's view
+  (:mod:`layers.frame`); the view moves only when the township filter changes the extent.
+- The map returns only ``last_active_drawing``: panning and zooming never rerun the script, a click on a
   feature does, once.
 - Filters are applied here, in Python, before anything is sent to the browser; beyond a few thousand features
   a layer is thinned (roads by class, points by what they hold) and the page says what was left out (``LIMITS``).
@@ -27,11 +30,11 @@ allowed (``allow_osm = true`` in the secrets or ``HAZMAP_ALLOW_OSM=1``), since i
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import html
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import folium
@@ -39,9 +42,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
-from branca.element import MacroElement
-from folium.template import Template
-from streamlit_folium import st_folium
 
 import layers as maplayers
 from geo import network, rules
@@ -52,8 +52,9 @@ from geo.schema import ROAD_CLASSES, STORAGE_CRS
 from geo.settings import AnalysisSettings
 from layers import i18n
 from layers.base import MAX_ZOOM
-from layers.common import METRES_PER_DEGREE, pixel_metres
+from layers.common import METRES_PER_DEGREE, HazmapLayer, pixel_metres
 from layers.escape import is_missing
+from layers.frame import MapPayload, RenderedLayer
 from ui import analysis, common, warning_page, widgets
 
 #: Value of the warning-level filter for points no warning area covers.
@@ -90,6 +91,7 @@ POPUP_SUMMARY = ("hazard_id", "name", "hazard_type", "danger_grade", "status")
 DEFAULT_SHOWN = (
     "warning_areas",
     "district",
+    "townships",
     "roads",
     "danger_zones",
     "routes",
@@ -99,7 +101,7 @@ DEFAULT_SHOWN = (
 )
 #: Layers on when a large data set opens (``LARGE_DATA``): at that scale the other point layers are a carpet of
 #: badges over the hazard clusters.
-DEFAULT_SHOWN_LARGE = ("warning_areas", "district", "roads", "danger_zones", "hazard_points")
+DEFAULT_SHOWN_LARGE = ("warning_areas", "district", "townships", "roads", "danger_zones", "hazard_points")
 #: Height of the map in pixels.
 MAP_HEIGHT = 640
 #: Zoom the map jumps to when a search picks a hazard point.
@@ -335,35 +337,150 @@ def map_view(
     return MapView(frames, bounds, len(data["hazard_points"]), thinned, large)
 
 
-class RelabelWhenStyled(MacroElement):
-    """Re-place the township labels once the map's stylesheets have loaded.
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of the map: what it depends on beyond the data version (``key``), and how to draw it.
 
-    streamlit-folium runs the map script before Leaflet's stylesheet has loaded; a label (a permanent tooltip)
-    placed then is measured as a full-width block and lands half a map width to the left of its township, and
-    Leaflet places it again only on a zoom.  Updating the open tooltips once the stylesheets are in puts them
-    right; a view reset would too, but it redraws every path and route arrow, seconds on a slow machine.
+    Equal keys draw equal layers, so the page renders a layer once and reuses it under every filter that leaves
+    its features as they are (a hazard-type filter redraws three layers, not twelve).
     """
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function (map) {
-            var pending = Array.prototype.filter.call(
-                document.querySelectorAll('link[rel="stylesheet"]'), function (link) { return !link.sheet; });
-            var left = pending.length;
-            function loaded() {
-                if (--left === 0) {
-                    map.eachLayer(function (layer) { if (layer instanceof L.Tooltip) { layer.update(); } });
-                }
-            }
-            pending.forEach(function (link) {
-                link.addEventListener("load", loaded);
-                link.addEventListener("error", loaded);
-            });
-        })({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
+    key: tuple
+    draw: Callable[[], HazmapLayer] = field(compare=False)
+
+
+def _rows(frame: pd.DataFrame) -> tuple[int, str]:
+    """Which rows of its layer ``frame`` holds (its index labels), as a short fingerprint."""
+    hashed = pd.util.hash_pandas_object(frame.index.to_series(), index=False).to_numpy()
+    return len(frame), hashlib.blake2b(hashed.tobytes(), digest_size=12).hexdigest()
+
+
+def map_layers(
+    view: MapView,
+    *,
+    lang: str = "zh",
+    coverage: PoolCoverage | None = None,
+    shown: Sequence[str] | None = None,
+) -> list[LayerSpec]:
+    """Return the layers of ``view``, bottom to top, each with its key (see :class:`LayerSpec`).
+
+    Parameters
+    ----------
+    view
+        From :func:`map_view`.
+    lang
+        ``zh`` or ``en``.
+    coverage
+        The pool-coverage result whose k nearest pools and service radius ``view.frames["coverage"]`` shows.
+    shown
+        Layers switched on when the map opens (the others are in the layer control, off); default
+        ``DEFAULT_SHOWN``, or ``DEFAULT_SHOWN_LARGE`` for a large view.
+    """
+    frames = view.frames
+    hazards = frames["hazard_points"]
+    large = view.large
+    on = set(shown if shown is not None else DEFAULT_SHOWN_LARGE if large else DEFAULT_SHOWN)
+    lat = (view.bounds[1] + view.bounds[3]) / 2
+    simplify = pixel_metres(fit_zoom(view.bounds) + (ZOOM_HEADROOM_LARGE if large else ZOOM_HEADROOM), lat)
+    radius = coverage.radius_m if coverage is not None else _DEFAULTS.service_radius_m
+
+    def spec(name: str, draw: Callable[[], HazmapLayer], *depends: object, simplified: bool = False) -> LayerSpec:
+        key = (name, _rows(frames[name]), lang, name in on, simplify if simplified else None, *depends)
+        return LayerSpec(key, draw)
+
+    specs = [
+        spec(
+            "warning_areas",
+            lambda: maplayers.warning_layer(
+                frames["warning_areas"], lang=lang, simplify_m=simplify, show="warning_areas" in on
+            ),
+            simplified=True,
+        ),
+        spec(
+            "townships",
+            lambda: maplayers.township_layer(
+                frames["townships"],
+                labels=len(frames["townships"]) <= LABELLED_TOWNSHIPS,
+                lang=lang,
+                simplify_m=simplify,
+                show="townships" in on,
+            ),
+            simplified=True,
+        ),
+        spec(
+            "district",
+            lambda: maplayers.district_layer(frames["district"], lang=lang, simplify_m=simplify, show="district" in on),
+            simplified=True,
+        ),
+        spec(
+            "roads",
+            lambda: maplayers.road_layer(frames["roads"], lang=lang, simplify_m=simplify, show="roads" in on),
+            simplified=True,
+        ),
+        spec(
+            "danger_zones",
+            lambda: maplayers.danger_zone_layer(
+                frames["danger_zones"], hazards, lang=lang, simplify_m=simplify, show="danger_zones" in on
+            ),
+            _rows(hazards),
+            simplified=True,
+        ),
+        spec(
+            "pools",
+            lambda: maplayers.pool_layer(frames["pools"], service_radius_m=radius, lang=lang, show="pools" in on),
+            radius,
+        ),
+    ]
+    if coverage is not None and "coverage" in frames:
+        nearest = coverage.nearest[coverage.nearest["school_id"].isin(frames["coverage"]["school_id"])]
+        specs.append(
+            spec(
+                "coverage",
+                lambda: maplayers.coverage_layer(
+                    frames["coverage"], coverage.pools, nearest, k=coverage.k, lang=lang, show="coverage" in on
+                ),
+                coverage.k,
+                coverage.radius_m,
+            )
+        )
+    if "routes" in frames:
+        specs.append(
+            spec(
+                "routes",
+                lambda: maplayers.route_layer(frames["routes"], lang=lang, simplify_m=simplify, show="routes" in on),
+                simplified=True,
+            )
+        )
+    specs += [
+        spec("villages", lambda: maplayers.village_layer(frames["villages"], lang=lang, show="villages" in on)),
+        spec("schools", lambda: maplayers.school_layer(frames["schools"], lang=lang, show="schools" in on)),
+        spec("shelters", lambda: maplayers.shelter_layer(frames["shelters"], lang=lang, show="shelters" in on)),
+        spec(
+            "hazard_points",
+            lambda: maplayers.hazard_layer(
+                hazards[[*POPUP_SUMMARY, hazards.geometry.name]] if large else hazards,
+                include_inactive=bool(set(hazards["status"]) - {"active"}),
+                lang=lang,
+                show="hazard_points" in on,
+            ),
+            large,
+        ),
+    ]
+    return specs
+
+
+def map_frame(view: MapView, *, lang: str = "zh", basemap: str = "none", tianditu_key: str | None = None) -> folium.Map:
+    """Return the map without layers: controls and basemap, fitted to the view (see :func:`build_map`)."""
+    frames = view.frames
+    # The map opens on the whole district (so its frame is the same under every filter and the browser keeps it),
+    # then fits the view's extent: the chosen townships.
+    home = frames["district"] if len(frames["district"]) else frames["townships"]
+    m = maplayers.base_map(
+        home.to_crs(STORAGE_CRS).total_bounds, basemap, tianditu_key, lang, outline=frames["district"]
     )
+    west, south, east, north = view.bounds
+    m.fit_bounds([[south, west], [north, east]])
+    return m
 
 
 def build_map(
@@ -375,76 +492,33 @@ def build_map(
     coverage: PoolCoverage | None = None,
     shown: Sequence[str] | None = None,
 ) -> folium.Map:
-    """Draw ``view`` on a map with every control, one layer-control entry per layer, legend and local assets.
+    """Draw ``view`` on one map with every control, one layer-control entry per layer, legend and local assets.
 
-    Parameters
-    ----------
-    view
-        From :func:`map_view`.
-    lang, basemap, tianditu_key
-        As for :func:`layers.base.base_map`.
-    coverage
-        The pool-coverage result whose k nearest pools and service radius ``view.frames["coverage"]`` shows.
-    shown
-        Layers switched on when the map opens (the others are in the layer control, off); default
-        ``DEFAULT_SHOWN``, or ``DEFAULT_SHOWN_LARGE`` for a large view.
+    The page itself renders the layers one by one (:func:`page_map`); this whole map is the same picture, for
+    tests and for saving.  Parameters as for :func:`map_frame` and :func:`map_layers`.
     """
-    frames = view.frames
-    hazards = frames["hazard_points"]
-    large = view.large
-    shown = set(shown if shown is not None else DEFAULT_SHOWN_LARGE if large else DEFAULT_SHOWN)
-    lat = (view.bounds[1] + view.bounds[3]) / 2
-    simplify = pixel_metres(fit_zoom(view.bounds) + (ZOOM_HEADROOM_LARGE if large else ZOOM_HEADROOM), lat)
-    m = maplayers.base_map(view.bounds, basemap, tianditu_key, lang, outline=frames["district"])
-    drawn = [
-        maplayers.warning_layer(frames["warning_areas"], lang=lang, simplify_m=simplify, show="warning_areas" in shown),
-        maplayers.district_layer(
-            frames["district"],
-            frames["townships"],
-            labels=len(frames["townships"]) <= LABELLED_TOWNSHIPS,
-            lang=lang,
-            simplify_m=simplify,
-            show="district" in shown,
-        ),
-        maplayers.road_layer(frames["roads"], lang=lang, simplify_m=simplify, show="roads" in shown),
-        maplayers.danger_zone_layer(
-            frames["danger_zones"],
-            frames["hazard_points"],
-            lang=lang,
-            simplify_m=simplify,
-            show="danger_zones" in shown,
-        ),
-        maplayers.pool_layer(
-            frames["pools"],
-            service_radius_m=coverage.radius_m if coverage is not None else _DEFAULTS.service_radius_m,
-            lang=lang,
-            show="pools" in shown,
-        ),
-    ]
-    if coverage is not None and "coverage" in frames:
-        nearest = coverage.nearest[coverage.nearest["school_id"].isin(frames["coverage"]["school_id"])]
-        drawn.append(
-            maplayers.coverage_layer(
-                frames["coverage"], coverage.pools, nearest, k=coverage.k, lang=lang, show="coverage" in shown
-            )
-        )
-    if "routes" in frames:
-        drawn.append(maplayers.route_layer(frames["routes"], lang=lang, simplify_m=simplify, show="routes" in shown))
-    drawn += [
-        maplayers.village_layer(frames["villages"], lang=lang, show="villages" in shown),
-        maplayers.school_layer(frames["schools"], lang=lang, show="schools" in shown),
-        maplayers.shelter_layer(frames["shelters"], lang=lang, show="shelters" in shown),
-        maplayers.hazard_layer(
-            hazards[[*POPUP_SUMMARY, hazards.geometry.name]] if large else hazards,
-            include_inactive=bool(set(hazards["status"]) - {"active"}),
-            lang=lang,
-            show="hazard_points" in shown,
-        ),
-    ]
-    for layer in drawn:
-        layer.add_to(m)
-    m.add_child(RelabelWhenStyled())
+    m = map_frame(view, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    for spec in map_layers(view, lang=lang, coverage=coverage, shown=shown):
+        spec.draw().add_to(m)
     return maplayers.finish_map(m, lang=lang)
+
+
+def page_map(
+    view: MapView,
+    render: Callable[[LayerSpec], RenderedLayer] = lambda spec: maplayers.render_layer(spec.draw()),
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    coverage: PoolCoverage | None = None,
+) -> MapPayload:
+    """Return what the page sends for ``view``: the frame and the layers, each rendered by ``render``.
+
+    The page passes a ``render`` that caches by :attr:`LayerSpec.key`; other parameters as for :func:`build_map`.
+    """
+    rendered = [render(spec) for spec in map_layers(view, lang=lang, coverage=coverage)]
+    m = map_frame(view, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    return maplayers.split(maplayers.frame_map(m, rendered, lang=lang), rendered)
 
 
 def map_focus(focus: gpd.GeoDataFrame) -> tuple[tuple[float, float] | None, int | None]:
@@ -651,15 +725,26 @@ def _cached_map(
     basemap: str,
     with_routes: bool,
     with_coverage: bool,
-) -> tuple[folium.Map, MapView]:
-    """The built map of one data version and set of choices: a click reruns the page but reuses it."""
+) -> tuple[MapPayload, MapView]:
+    """The rendered map of one data version and set of choices: a click reruns the page but reuses it."""
     data = common.layers(version)
     routes = analysis.routes(version, _DEFAULTS.walk_speed_kmh) if with_routes else None
     coverage = (
         analysis.coverage(version, _DEFAULTS.k_pools, _DEFAULTS.service_radius_m, "network") if with_coverage else None
     )
     view = map_view(data, filters, warning_levels(analysis.exposure(version)), routes, coverage)
-    return build_map(view, lang=lang, basemap=basemap, tianditu_key=tianditu_key(), coverage=coverage), view
+
+    def render(spec: LayerSpec) -> RenderedLayer:
+        return _rendered_layer(version, spec.key, spec.draw)
+
+    payload = page_map(view, render, lang=lang, basemap=basemap, tianditu_key=tianditu_key(), coverage=coverage)
+    return payload, view
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _rendered_layer(version: common.DataVersion, key: tuple, _draw: Callable[[], HazmapLayer]) -> RenderedLayer:
+    """One layer of one data version, rendered once for every map that draws it (``key``: :class:`LayerSpec`)."""
+    return maplayers.render_layer(_draw())
 
 
 def _keyed(key: str, default: object) -> tuple[str, object]:
@@ -837,7 +922,7 @@ def render() -> None:
     basemap, with_routes, with_coverage = _sidebar_options(large, basemaps())
 
     with st.spinner(common.tr("正在绘制地图…", "Drawing the map…")):
-        m, view = _cached_map(version, filters, lang, basemap, with_routes, with_coverage)
+        payload, view = _cached_map(version, filters, lang, basemap, with_routes, with_coverage)
     st.caption(
         common.tr(
             f"显示隐患点 {len(view.frames['hazard_points']):,} 个（共 {view.hazards_total:,} 个）。"
@@ -854,18 +939,13 @@ def render() -> None:
             widgets.bullets([thinning_note(note, lang) for note in view.thinned])
 
     center, zoom = map_focus(hazards[hazards["hazard_id"] == st.session_state.get("map_focus")])
-    # st_folium renames the elements of the map it is given (their ids become positions), which would break the
-    # cached map for the next run: it gets a copy.  render=False skips st_folium's extra render of the whole page;
-    # its own render of the map still writes every script and stylesheet into the header.
-    state = st_folium(
-        copy.deepcopy(m),
-        key="hazmap_map",
+    state = widgets.show_map(
+        payload,
+        "hazmap_map",
         height=MAP_HEIGHT,
-        use_container_width=True,
         returned_objects=["last_active_drawing"],
         center=center,
         zoom=zoom,
-        render=False,
     )
     clicked = clicked_hazard_id(state, pd.Index(hazards["hazard_id"]))
     if clicked and clicked != st.session_state.get("map_clicked"):

@@ -183,7 +183,9 @@ def pools_map(
 ) -> folium.Map:
     """Schools, pools with their service radius, the links to each school's k nearest pools, and proposed sites."""
     m = maplayers.base_map(data["district"].total_bounds, lang=lang, outline=data["district"])
-    maplayers.district_layer(data["district"], data["townships"], lang=lang).add_to(m)
+    # Townships first: the district outline, drawn later, lies over their shared outer edges.
+    maplayers.township_layer(data["townships"], lang=lang).add_to(m)
+    maplayers.district_layer(data["district"], lang=lang).add_to(m)
     maplayers.pool_layer(data["pools"], service_radius_m=coverage.radius_m, lang=lang).add_to(m)
     maplayers.school_layer(data["schools"], lang=lang).add_to(m)
     maplayers.coverage_layer(
@@ -385,11 +387,11 @@ def _what_if(version: common.DataVersion, site: tuple[float, float], radius: flo
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _cached_map(
     version: common.DataVersion, k: int, radius: float, metric: str, params: SitingParams | None, lang: str
-) -> folium.Map:
-    """The map of one coverage setting and siting run, reused while the user clicks on it."""
+) -> maplayers.MapPayload:
+    """The map of one coverage setting and siting run, rendered once and reused while the user clicks on it."""
     coverage = analysis.coverage(version, k, radius, metric)
     result = analysis.sites(version, **asdict(params)) if params is not None else None
-    return pools_map(common.layers(version), coverage, result, lang)
+    return maplayers.split(pools_map(common.layers(version), coverage, result, lang))
 
 
 def render() -> None:

@@ -315,7 +315,9 @@ def warning_map(
 ) -> folium.Map:
     """The district with the warning areas coloured by level and the active hazard points; ``draw`` adds drawing."""
     m = maplayers.base_map(data["district"].total_bounds, lang=lang, outline=data["district"])
-    maplayers.district_layer(data["district"], data["townships"], lang=lang).add_to(m)
+    # Townships first: the district outline, drawn later, lies over their shared outer edges.
+    maplayers.township_layer(data["townships"], lang=lang).add_to(m)
+    maplayers.district_layer(data["district"], lang=lang).add_to(m)
     if areas is not None and len(areas):
         maplayers.warning_layer(areas, lang=lang).add_to(m)
     maplayers.hazard_layer(data["hazard_points"], lang=lang).add_to(m)
@@ -460,9 +462,9 @@ def _analyse(version: common.DataVersion, key: str, areas: gpd.GeoDataFrame) -> 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _cached_map(
     version: common.DataVersion, _areas: gpd.GeoDataFrame | None, lang: str, *, draw: bool = False, key: str
-) -> folium.Map:
-    """The warning map of one data version and warning (``key`` names ``_areas``), reused across reruns."""
-    return warning_map(common.layers(version), _areas, lang, draw=draw)
+) -> maplayers.MapPayload:
+    """The warning map of one data version and warning (``key`` names ``_areas``), rendered once for all reruns."""
+    return maplayers.split(warning_map(common.layers(version), _areas, lang, draw=draw))
 
 
 def _metrics(result: ExposureResult, lang: str) -> None:

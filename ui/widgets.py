@@ -15,11 +15,13 @@ import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
+import streamlit_folium
 from openpyxl.utils import get_column_letter
-from streamlit_folium import st_folium
 
-from layers import i18n
+from geo import evacuation
+from layers import frame, i18n
 from layers.escape import is_missing
+from layers.frame import MapPayload
 from ui import common
 
 #: Titles of the columns the pages show that are not data-model columns (those take the model's titles).
@@ -142,6 +144,9 @@ _ENUM_LAYER = {
     "metric": "",
     "origin_kind": "",
 }
+#: Columns worded from the table's other columns in the reader's language: column -> (table, lang) -> values.
+#: An evacuation route's ``reason`` is stored in English beside a language-neutral form (``geo.evacuation``).
+_WORDED: dict[str, Callable[[pd.DataFrame, str], pd.Series]] = {"reason": evacuation.reason_texts}
 _LIST_SEPARATOR = "、"
 #: Characters Markdown (and Streamlit's extensions: $ for maths, : for colours and icons) give a meaning.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
@@ -189,13 +194,14 @@ def present(frame: pd.DataFrame, columns: Sequence[str], lang: str) -> pd.DataFr
     """Return ``columns`` of ``frame`` (those it has, in that order) as a reader sees them.
 
     Headers become titles in ``lang``, coded values words (四级（蓝色）, 滑坡, 必要时转移 ...), booleans 是/否,
-    lists text joined by 、; numbers stay numbers so a spreadsheet can add them up.
+    lists text joined by 、, a route's reason a sentence in ``lang``; numbers stay numbers so a spreadsheet can add
+    them up.
     """
     shown = [c for c in columns if c in frame.columns]
     yes_no = (i18n.ui("yes", lang), i18n.ui("no", lang))
     out = pd.DataFrame(index=range(len(frame)))
     for column in shown:
-        series = frame[column]
+        series = _WORDED[column](frame, lang) if column in _WORDED else frame[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             out[title(column, lang)] = series.to_numpy()
             continue
@@ -343,23 +349,43 @@ def download_tables(
 
 
 def show_map(
-    m: folium.Map,
+    m: folium.Map | MapPayload,
     key: str,
     *,
     height: int = 520,
     returned_objects: Sequence[str] = (),
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
 ) -> dict:
-    """Show a finished map (see :func:`layers.finish_map`) across the page; returns what streamlit-folium reports.
+    """Show a finished map (see :func:`layers.finish_map`), or its cached :func:`layers.frame.split`, across the page.
 
-    Only ``returned_objects`` make the app rerun on interaction, so panning a map never reruns a page.
+    The iframe is keyed on ``key`` and the map's frame: while only the data changes (a filter), the browser keeps
+    the map and swaps its layers, keeping the reader's view.  Only ``returned_objects`` make the app rerun on
+    interaction, so panning never reruns a page.  ``center``/``zoom`` move the map when they change.
+
+    Returns what streamlit-folium reports (the ``returned_objects``), or an empty dict before any interaction.
     """
-    return (
-        st_folium(
-            m,
-            key=key,
-            height=height,
-            use_container_width=True,
-            returned_objects=list(returned_objects),
-        )
-        or {}
+    payload = m if isinstance(m, MapPayload) else frame.split(m)
+    # streamlit-folium's own st_folium() re-renders the map and keys the iframe on its whole script; its component
+    # takes the parts (layers.frame explains the cut).
+    state = streamlit_folium._component_func(
+        script=payload.script,
+        header=payload.header,
+        html=payload.html,
+        id=f"map_{frame.MAP_ID}",
+        key=f"{key}_{payload.frame_key}",
+        height=height,
+        width=None,
+        returned_objects=list(returned_objects),
+        default=dict.fromkeys(returned_objects),
+        zoom=zoom,
+        center=center,
+        feature_group=payload.data,
+        return_on_hover=False,
+        layer_control="",
+        pixelated=False,
+        css_links=list(payload.css_links),
+        js_links=list(payload.js_links),
+        wrap_longitude=False,
     )
+    return state or {}

@@ -154,7 +154,9 @@ class HazardFacts:
         """One route in a sentence: from where, along which roads, to which shelter, how long."""
         start = f"{self.origin_zh(route)}（{int(route['people'])}人）"
         if not route["reachable"]:
-            return f"{start}：未找到可通行的撤离路线，须现场确定（{route['reason']}）"
+            # Always the Chinese wording: the cards and drill maps go to village cadres and residents (plan 4.1.3).
+            why = evacuation.reason_text(route.get("reason_parts"), "zh")
+            return f"{start}：未找到可通行的撤离路线，须现场确定" + (f"（{why}）" if why else "")
         roads = f"沿{route['roads_zh']}" if route["roads_zh"] else "沿道路"
         text = (
             f"{start}{roads}至{route['shelter_name']}，全长 {length_zh(route['length_m'])}，"
