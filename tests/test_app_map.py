@@ -210,6 +210,16 @@ def test_a_click_on_a_point_zone_or_route_names_its_hazard_point():
     assert map_page.clicked_hazard_id(None, known) is None
 
 
+def test_a_second_click_on_the_same_point_is_a_new_click():
+    first = map_page.click_token({"last_object_clicked_count": 1}, "frame-a")
+    again = map_page.click_token({"last_object_clicked_count": 2}, "frame-a")
+    assert first != again
+    assert map_page.click_token({"last_object_clicked_count": 2}, "frame-a") == again  # a rerun, not a click
+    # A new map frame counts from zero again: its first click differs from the old frame's first.
+    assert map_page.click_token({"last_object_clicked_count": 1}, "frame-b") != first
+    assert map_page.click_token(None, "frame-a") == ("frame-a", 0)
+
+
 def test_details_gather_zones_villages_routes_shelter_and_warning(tiny, tiny_exposure):
     routes = evacuation.evacuation_routes(tiny)
     details = map_page.hazard_details("H1", tiny, tiny_exposure, routes)

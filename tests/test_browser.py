@@ -15,6 +15,7 @@ from geo import store
 from geo.settings import DEMO_DATA
 from tests.browser import (
     HAZARD_MARKER,
+    MAP_FRAME,
     OUTPUT,
     Guarded,
     change_filter,
@@ -117,4 +118,64 @@ def test_warning_page_lists_the_warning_areas_at_risk(app_url, guarded):
     for warning_id in warning_ids:
         tables.filter(has_text=warning_id).first.wait_for(state="attached", timeout=60_000)
     screenshot(page, "warning")
+    _nothing_left_the_machine(guarded)
+
+
+#: The live map's view, read in its iframe.
+_VIEW = "f => { const m = f.contentWindow.map_div; const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }"
+
+
+def test_a_filter_swaps_the_layers_in_place_and_keeps_the_readers_view(app_url, guarded):
+    page = guarded.page
+    open_map(page, app_url)
+    frame = page.locator(MAP_FRAME).last
+    # The reader zooms in somewhere; a hazard-type filter must leave the view where they put it.
+    frame.evaluate("f => f.contentWindow.map_div.setView([29.33, 117.2], 14, {animate: false})")
+    before = frame.evaluate(_VIEW)
+    change_filter(page, "灾害类型", "滑坡")  # asserts the iframe was kept
+    assert frame.evaluate(_VIEW) == pytest.approx(before)
+    inside = map_frame(page)
+    # The previous layers, layer control and legend are gone, not piled up.
+    assert inside.locator(".leaflet-control-layers").count() == 1
+    assert inside.locator(".hazmap-legend").count() == 1
+    overlays = inside.locator(".leaflet-control-layers-overlays label").count()
+    assert overlays >= 11  # one switch per layer, district and townships apart
+
+    # A township filter changes the extent: the view moves to the township.
+    hazards = store.read_layers(DEMO_DATA)["hazard_points"]
+    township = hazards.loc[(hazards["hazard_type"] == "landslide") & (hazards["status"] == "active"), "township"]
+    township = township.iloc[0]  # one with landslides, so the filtered map still shows points
+    change_filter(page, "乡镇（街道）", township)
+    assert frame.evaluate(_VIEW) != pytest.approx(before)
+    assert inside.locator(".leaflet-control-layers-overlays label").count() == overlays
+    screenshot(page, "map-township")
+    _nothing_left_the_machine(guarded)
+
+
+def test_a_point_clicked_again_after_a_search_is_selected_again(app_url, guarded):
+    page = guarded.page
+    open_map(page, app_url)
+    frame = page.locator(MAP_FRAME).last
+    badges = map_frame(page).locator(HAZARD_MARKER)
+    badges.nth(badges.evaluate_all(_UNCOVERED_BADGE)).click()
+    clicked = map_frame(page).locator(".leaflet-popup-content tr").first.locator("td").inner_text().strip()
+    where = frame.evaluate("f => { const p = f.contentWindow.map_div._popup.getLatLng(); return [p.lat, p.lng]; }")
+    page.get_by_role("heading", name=f"隐患点 {clicked}").wait_for(timeout=30_000)
+
+    other = next(h for h in store.read_layers(DEMO_DATA)["hazard_points"]["hazard_id"] if h != clicked)
+    search = page.get_by_test_id("stSidebar").get_by_label("搜索隐患点")
+    search.fill(other)
+    search.press("Enter")
+    page.get_by_role("heading", name=f"隐患点 {other}").wait_for(timeout=30_000)
+
+    # Back to the first point (the search moved the map), and a real click on its badge.
+    frame.evaluate(
+        """(f, where) => { const m = f.contentWindow.map_div;
+            m.closePopup(); m.setView(where, 18, {animate: false});
+            m.eachLayer(l => { if (l._icon && l.getLatLng().equals(where)) l._icon.setAttribute("data-again", "1"); });
+        }""",
+        where,
+    )
+    map_frame(page).locator("[data-again]").first.click()
+    page.get_by_role("heading", name=f"隐患点 {clicked}").wait_for(timeout=30_000)
     _nothing_left_the_machine(guarded)

@@ -13,8 +13,8 @@ Staying fast
   re-renders it.
 - A filter change swaps the map's layers in the browser, keeping the map, its controls and the reader's view
   (:mod:`layers.frame`); the view moves only when the township filter changes the extent.
-- The map returns only ``last_active_drawing``: panning and zooming never rerun the script, a click on a
-  feature does, once.
+- The map returns only ``last_active_drawing`` and the count of clicks: panning and zooming never rerun the
+  script, a click on a feature does, once.
 - Filters are applied here, in Python, before anything is sent to the browser; beyond a few thousand features
   a layer is thinned (roads by class, points by what they hold) and the page says what was left out (``LIMITS``).
   Hazard points are never thinned: they are clustered.
@@ -547,6 +547,16 @@ def clicked_hazard_id(state: Mapping | None, known: pd.Index) -> str | None:
     return hazard_id if hazard_id in known else None
 
 
+def click_token(state: Mapping | None, frame_key: str) -> tuple[str, int]:
+    """Return what tells one click on the map from the next: the map's frame and its count of clicks.
+
+    The same feature clicked again reports the same ``last_active_drawing``; the count tells the second click
+    apart, so a point clicked, then left for a search, then clicked again is selected again.  The count restarts
+    with each map frame (a new iframe), hence the frame key.
+    """
+    return frame_key, int((state or {}).get("last_object_clicked_count") or 0)
+
+
 # --------------------------------------------------------------------------------------------------
 # Details of a hazard point
 
@@ -943,13 +953,14 @@ def render() -> None:
         payload,
         "hazmap_map",
         height=MAP_HEIGHT,
-        returned_objects=["last_active_drawing"],
+        returned_objects=["last_active_drawing", "last_object_clicked_count"],
         center=center,
         zoom=zoom,
     )
     clicked = clicked_hazard_id(state, pd.Index(hazards["hazard_id"]))
-    if clicked and clicked != st.session_state.get("map_clicked"):
-        st.session_state["map_clicked"] = clicked
+    click = click_token(state, payload.frame_key)
+    if clicked and click != st.session_state.get("map_click"):
+        st.session_state["map_click"] = click
         _select(clicked, focus=False)
 
     selected = st.session_state.get("map_selected")
