@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -127,6 +127,44 @@ _NEEDS_JQUERY = (folium.Icon, folium.Popup)
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 #: Base URL of the assets while :func:`standalone_html` renders; replaced by the inlined files.
 _INLINE = "hazmap-inline:/"
+
+
+#: The map page's scripts joined in one file (:func:`write_bundle` writes it; committed).  streamlit-folium's
+#: page loads its scripts one after another, each waiting for the last, so seven files are seven round trips before
+#: the map can start; one file is one.  Leaflet first: the plugins extend it.
+BUNDLE = "bundle/map.js"
+BUNDLED = (
+    "leaflet/leaflet.js",
+    "leaflet.fullscreen/Control.FullScreen.js",
+    "leaflet-measure/leaflet-measure.min.js",
+    "leaflet-mouse-position/L.Control.MousePosition.js",
+    "leaflet-minimap/Control.MiniMap.min.js",
+    "leaflet-textpath/leaflet.textpath.js",
+    "leaflet.markercluster/leaflet.markercluster.js",
+)
+
+
+def bundle_text() -> str:
+    """The text of :data:`BUNDLE`: the :data:`BUNDLED` files in order, each ended so the next starts a statement."""
+    parts = [f"/* {rel} */\n{(VENDOR_DIR / rel).read_text(encoding='utf-8')}\n;\n" for rel in BUNDLED]
+    head = "/* hazmap: Leaflet and plugins, joined by layers.assets.write_bundle(); licences in LICENSES.txt */\n"
+    return head + "".join(parts)
+
+
+def bundled(js_links: Iterable[str]) -> list[str]:
+    """Return ``js_links`` with the links to :data:`BUNDLED` files replaced by one link to :data:`BUNDLE`.
+
+    The bundle takes the place of the first bundled link (Leaflet's, on a map); links to other files keep their
+    order after it.  Links are compared by the vendored file they name, whatever their base URL.
+    """
+    out: list[str] = []
+    for url in js_links:
+        rel = vendored_path(url)
+        if rel not in BUNDLED:
+            out.append(url)
+        elif not any(link.endswith("/" + BUNDLE) for link in out):
+            out.append(url.removesuffix(rel) + BUNDLE)
+    return out
 
 
 class OfflineAssetError(ValueError):
@@ -302,3 +340,24 @@ def remote_references(page: str) -> list[str]:
     remote access a map may make, and only when a basemap is chosen.
     """
     return [match.group(1) for pattern in _REMOTE_REFERENCES for match in pattern.finditer(page)]
+
+
+def _licences() -> str:
+    lines = ["The files joined in map.js, each under its own licence (the file named beside it):", ""]
+    for rel in BUNDLED:
+        package = VENDOR_DIR / rel.split("/")[0]
+        licence = next(iter(sorted(package.glob("*LICEN[CS]E*"))), None)
+        lines.append(f"{rel}: ../{package.name}/{licence.name if licence else '(none)'}")
+    return "\n".join(lines) + "\n"
+
+
+def write_bundle() -> Path:
+    """Write :data:`BUNDLE` and the list of its parts' licences beside it; return its path.
+
+    ``scripts/vendor_assets.sh`` calls it after vendoring; a test checks the committed file is up to date.
+    """
+    target = VENDOR_DIR / BUNDLE
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(bundle_text(), encoding="utf-8")
+    (target.parent / "LICENSES.txt").write_text(_licences(), encoding="utf-8")
+    return target

@@ -37,7 +37,7 @@ from folium.elements import JSCSSMixin
 from folium.map import FitBounds, Layer, LayerControl
 from folium.plugins import Draw, Fullscreen, MeasureControl, MiniMap, MousePosition
 
-from layers.assets import DEFAULT_BASE_URL, make_offline
+from layers.assets import DEFAULT_BASE_URL, bundled, make_offline
 from layers.base import MetricScale, OutlineMiniMap
 from layers.common import HazmapLayer, HazmapStyles, walk
 from layers.legend import Legend, layer_html, wrap_legend
@@ -194,7 +194,7 @@ def split(m: folium.Map, layers: Sequence[RenderedLayer] = ()) -> MapPayload:
         header=_unique([*header, *(text for layer in layers for text in layer.header)]),
         # The map's own <div> is in streamlit-folium's page already.
         html=_unique(e._template_str for name, e in figure.html._children.items() if name != m.get_name()),
-        js_links=tuple(dict.fromkeys([*js_links, *(url for layer in layers for url in layer.js_links)])),
+        js_links=tuple(bundled(dict.fromkeys([*js_links, *(url for layer in layers for url in layer.js_links)]))),
         css_links=tuple(dict.fromkeys([*css_links, *(url for layer in layers for url in layer.css_links)])),
         data=data_script,
         bounds=tuple(map(tuple, fits[-1].bounds)) if fits else None,

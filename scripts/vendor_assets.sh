@@ -163,4 +163,7 @@ put leaflet-ant-path LICENSE
 find "$dest" \( -name '*.js' -o -name '*.css' \) -exec sed -i -E \
   -e 's@^//# sourceMappingURL=[A-Za-z0-9._-]+\.map$@@' -e 's@/\*# sourceMappingURL=[A-Za-z0-9._-]+\.map \*/$@@' {} +
 
+# The map page's scripts joined in one file (see layers.assets.BUNDLE).
+python -c "from layers.assets import write_bundle; print(write_bundle())"
+
 echo "vendored into $dest: $(du -sh "$dest" | cut -f1)"

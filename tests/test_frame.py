@@ -10,6 +10,7 @@ import pytest
 from folium.plugins import Draw
 
 import layers
+from layers.assets import BUNDLE
 from layers.frame import MAP_ID, render_layer, split
 from tests.fixtures import tiny_dataset
 from tests.test_layers import all_layers
@@ -56,7 +57,7 @@ def test_frame_holds_the_map_and_its_controls_and_data_holds_the_layers(data):
     assert all(url.startswith("../../app/static/vendor/") for url in payload.js_links + payload.css_links)
 
     routes = split(layers.finish_map(_frame_with(data, all_layers(data))))
-    assert any("textpath" in url for url in routes.js_links)  # a data layer's plugin loads with the frame
+    assert routes.js_links == (f"../../app/static/vendor/{BUNDLE}",)  # Leaflet and every plugin the layers use
 
 
 def test_data_script_removes_what_the_last_one_added_and_records_its_own(data):

@@ -19,7 +19,7 @@ from folium.elements import JSCSSMixin
 
 import layers
 from layers import assets
-from layers.assets import CDN_TO_LOCAL, DEFAULT_BASE_URL, VENDOR_DIR, OfflineAssetError
+from layers.assets import CDN_TO_LOCAL, DEFAULT_BASE_URL, VENDOR_DIR, OfflineAssetError, vendored_path
 from tests.browser import Guarded, streamlit_app
 from tests.fixtures import tiny_dataset
 from tests.test_layers import all_layers, hostile
@@ -102,7 +102,7 @@ def test_streamlit_folium_receives_only_local_assets(monkeypatch):
     sent = {}
     monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.update(kwargs))
     widgets.show_map(full_map(), "map")
-    assert len(sent["js_links"]) >= 8 and len(sent["css_links"]) >= 8
+    assert len(sent["js_links"]) >= 3 and len(sent["css_links"]) >= 8  # the bundle, Leaflet.draw, AntPath
     for url in [*sent["js_links"], *sent["css_links"]]:
         assert vendored_file(url).is_file(), url
     for part in ("header", "html", "script", "feature_group"):
@@ -268,3 +268,25 @@ from tests.test_layers import hostile
 from tests.test_offline_assets import full_map
 st_folium(full_map(data=hostile(tiny_dataset())), height=600, returned_objects=[])
 """
+
+
+def test_the_committed_bundle_is_the_join_of_its_parts():
+    # A stale bundle would serve old plugin code: scripts/vendor_assets.sh rewrites it; this catches forgetting to.
+    assert (VENDOR_DIR / assets.BUNDLE).read_text(encoding="utf-8") == assets.bundle_text()
+    assert all(rel in CDN_TO_LOCAL.values() for rel in assets.BUNDLED)
+    assert assets.BUNDLED[0] == "leaflet/leaflet.js"  # the plugins extend L
+
+
+def test_bundled_links_load_leaflet_and_its_plugins_as_one_file_first():
+    base = DEFAULT_BASE_URL
+    links = [
+        f"{base}/leaflet/leaflet.js",
+        f"{base}/leaflet-draw/leaflet.draw.js",
+        f"{base}/leaflet-textpath/leaflet.textpath.js",
+    ]
+    assert assets.bundled(links) == [f"{base}/{assets.BUNDLE}", f"{base}/leaflet-draw/leaflet.draw.js"]
+    assert assets.bundled([f"{base}/leaflet-draw/leaflet.draw.js"]) == [f"{base}/leaflet-draw/leaflet.draw.js"]
+    # What the page sends for a map with every supported plugin: one bundle, then the unbundled plugins.
+    payload = layers.split(full_map())
+    assert payload.js_links[0] == f"{base}/{assets.BUNDLE}"
+    assert not any(vendored_path(url) in assets.BUNDLED for url in payload.js_links)

@@ -23,6 +23,7 @@ import streamlit as st
 import layers as maplayers
 from geo import evacuation
 from geo.evacuation import EvacuationResult
+from geo.schema import STORAGE_CRS
 from geo.settings import AnalysisSettings
 from layers.common import HazmapLayer, LegendSection, Symbol, badge_marker, geojson
 from ui import analysis, common, export_panel, widgets
@@ -192,7 +193,11 @@ def drill_map(
     """The drill map of a selection: roads, villages and danger zones around it, the routes with arrows to their
     shelters (red where over capacity), the hazard points, and a red cross where no route could be made."""
     xmin, ymin, xmax, ymax = _area(data, result, routes)
-    m = maplayers.base_map([xmin, ymin, xmax, ymax], lang=lang, outline=data["district"])
+    # The map opens on the district and fits the selection: the same frame for every selection, so the page keeps
+    # the map and swaps its layers when the user picks another point (layers.frame).
+    home = data["district"] if len(data["district"]) else data["townships"]
+    m = maplayers.base_map(home.to_crs(STORAGE_CRS).total_bounds, lang=lang, outline=data["district"])
+    m.fit_bounds([[ymin, xmin], [ymax, xmax]])
 
     def draw(layer, frame: gpd.GeoDataFrame, *args, **options) -> None:
         # Only what lies around the selection; a layer with nothing to draw is left out (folium refuses a tooltip
