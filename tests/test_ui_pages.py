@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
+import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
 import layers as maplayers
@@ -82,6 +84,20 @@ def _rows(sheet) -> list[dict]:
 
 # --------------------------------------------------------------------------------------------------
 # Shared widgets
+
+
+def test_the_maps_first_report_equals_the_default_so_loading_it_reruns_nothing():
+    # streamlit-folium's page builds its report as {last_clicked: ..., last_object_clicked: ..., ...} and sends it
+    # when its JSON differs from the last one sent (the default, at first): the order of the keys counts.
+    bundle = next((Path(streamlit_folium.__file__).parent / "frontend" / "build" / "static" / "js").glob("main.*.js"))
+    report = re.search(r"let c=\{(last_clicked:.*?)\};", bundle.read_text(encoding="utf-8")).group(1)
+    order = re.findall(r"(?:^|,)(\w+):", report)
+    wanted = ["last_active_drawing", "last_object_clicked_count", "last_clicked"]
+    default = widgets.untouched_state(wanted)
+    assert list(default) == [key for key in order if key in wanted]
+    assert json.dumps(default) == '{"last_clicked": null, "last_object_clicked_count": 0, "last_active_drawing": null}'
+    with pytest.raises(ValueError, match="bounds"):
+        widgets.untouched_state(["bounds"])
 
 
 def test_present_gives_titles_and_words_in_either_language():

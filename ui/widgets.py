@@ -348,6 +348,35 @@ def download_tables(
 # Maps
 
 
+#: What streamlit-folium's page reports before any interaction, in its order.  The page compares the JSON text of
+#: what it would report with the last one sent and reruns the app when they differ: a default that differs from
+#: these (another order, None for the click count) would rerun the app as soon as the map has loaded.
+_UNTOUCHED = {
+    "last_clicked": None,
+    "last_object_clicked": None,
+    "last_object_clicked_count": 0,
+    "last_object_clicked_tooltip": None,
+    "last_object_clicked_popup": None,
+    "all_drawings": None,
+    "last_active_drawing": None,
+}
+
+
+def untouched_state(returned_objects: Sequence[str]) -> dict:
+    """What the map reports of ``returned_objects`` before the reader touches it.
+
+    Raises
+    ------
+    ValueError
+        For an object whose first value depends on the map (bounds, zoom, center): asking for one would rerun
+        the page every time the map loads.
+    """
+    unknown = set(returned_objects) - set(_UNTOUCHED)
+    if unknown:
+        raise ValueError(f"the map cannot report {sorted(unknown)} without rerunning the page on load")
+    return {name: value for name, value in _UNTOUCHED.items() if name in returned_objects}
+
+
 def show_map(
     m: folium.Map | MapPayload,
     key: str,
@@ -377,7 +406,7 @@ def show_map(
         height=height,
         width=None,
         returned_objects=list(returned_objects),
-        default=dict.fromkeys(returned_objects),
+        default=untouched_state(returned_objects),
         zoom=zoom,
         center=center,
         feature_group=payload.data,
