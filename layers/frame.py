@@ -22,6 +22,17 @@ text; the data's names stay folium's random ones, each data script being evaluat
 
 The payload is plain strings: pages cache it (one render per data version and set of choices), so a rerun of
 the page sends the same strings and the browser does nothing.
+
+Layers rendered apart
+---------------------
+Rendering is most of a filter change's cost on the server, and most layers do not change with a filter (roads,
+villages, schools under a hazard-type filter).  :func:`render_layer` renders one layer on its own, as a
+:class:`RenderedLayer` the page caches by what the layer depends on; ``split(frame_map(m, rendered), rendered)``
+assembles the page from the frame ``m`` and those layers, writing their layer control and legend.
+
+streamlit-folium evaluates the data script with ``eval`` inside its own (strict-mode) code: the variables a data
+script declares live and die with that evaluation, which is why the script records what it added to the map in
+``window.hazmapData`` for the next one to remove.
 """
 
 from __future__ import annotations
