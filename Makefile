@@ -1,7 +1,7 @@
 # The two set-up commands of the README. Each prepares what it needs, then runs.
 PORT ?= 8501
 
-.PHONY: run test lint demo-data bench
+.PHONY: run test lint demo-data bench bench-map
 
 run:
 	scripts/setup.sh run
@@ -23,3 +23,8 @@ demo-data:
 bench:
 	scripts/setup.sh test
 	.venv/bin/python -m bench.pipeline --scale 100 --repeat 3
+
+# The map page against plain streamlit-folium, in Chromium, on the demo district (bench/README.md).
+bench-map:
+	scripts/setup.sh test
+	.venv/bin/python -m bench.map --runs 6
