@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
 
 from geo import network, schema
 from geo.settings import AnalysisSettings
@@ -329,7 +330,10 @@ class _Router:
 
     ``touches`` is an (edges x hazard points) 0/1 matrix: which hazard points' zones each edge touches.
     ``allowed[r]`` are the hazard points whose zones route ``r`` may pass; ``target[r]`` the node of its
-    assigned shelter, or -1 for the nearest safe shelter.
+    assigned shelter, or -1 for the nearest safe shelter.  ``safe_nodes`` are the nodes of the safe shelters and
+    ``safe_legs`` their straight legs to the road (one per safe shelter; several may share a node).
+
+    ``dist[r]`` is the length along the roads only, from the origin's node to the shelter's ``end_node[r]``.
     """
 
     graph: network.RoadGraph
@@ -338,6 +342,7 @@ class _Router:
     allowed: list[frozenset[int]]
     target: np.ndarray
     safe_nodes: np.ndarray
+    safe_legs: np.ndarray
     searches: int = 0
     rounds: int = 0
 
@@ -355,6 +360,25 @@ class _Router:
         self.paths: list[tuple[np.ndarray, np.ndarray]] = []
         #: Routes whose assigned shelter proved unreachable (they then go to the nearest safe shelter).
         self.assigned_failed = np.zeros(n, dtype=bool)
+        # The search for the nearest safe shelter starts from a virtual node (number n_nodes) with an edge to each
+        # safe shelter's node weighing the straight leg from there to the shelter (the shortest, where several
+        # share the node).  Its distance to a node is then the length from there to the shelter, leg included.
+        # Only the virtual node's row holds these edges: no path passes through it.
+        nodes, which = np.unique(self.safe_nodes.astype(np.int64), return_inverse=True)
+        legs = np.full(len(nodes), np.inf)
+        np.minimum.at(legs, which, self.safe_legs)
+        self.leg_nodes, self.node_legs = nodes, legs
+        matrix, n_nodes = self.graph.matrix, self.graph.n_nodes
+        self.to_safe = sparse.csr_matrix(
+            (
+                np.concatenate([matrix.data, legs]),
+                np.concatenate([matrix.indices, nodes]),
+                np.append(matrix.indptr, matrix.nnz + len(nodes)),
+            ),
+            shape=(n_nodes + 1, n_nodes + 1),
+        )
+        #: The edge behind each stored entry of ``to_safe``; n_edges for the legs, which are never blocked.
+        self.to_safe_edge = np.append(self.graph.matrix_edge, np.full(len(nodes), self.graph.n_edges))
 
     def solve(self) -> None:
         pending = [r for r in range(len(self.origin)) if self.origin[r] >= 0]
@@ -394,13 +418,16 @@ class _Router:
         passable = np.zeros(n_hazards, dtype=np.int32)
         passable[list(batch.hazards)] = 1
         blocked = (self.touches @ (1 - passable)) > 0
-        sources = np.array(sorted(batch.shelters)) if batch.to_assigned else self.safe_nodes
-        dist, pred, source = network.nearest_sources(self.graph, sources, blocked_edges=blocked)
+        if batch.to_assigned:
+            dist, pred, _ = network.nearest_sources(self.graph, sorted(batch.shelters), blocked_edges=blocked)
+        else:
+            dist, pred = self._nearest_safe(blocked)
         self.searches += 1
 
         members = np.array(batch.members)
         start = self.origin[members]
-        reached = np.isfinite(dist[start])
+        length = dist[start]
+        reached = np.isfinite(length)
         # In a batch graph, which holds each member's own graph, an unreachable shelter is unreachable for
         # the member too: an assigned one is given up for the nearest safe shelter, a nearest one is final.
         retry = ~reached if batch.to_assigned else np.zeros(len(members), dtype=bool)
@@ -409,29 +436,54 @@ class _Router:
             self.target[members[~reached]] = -1
 
         path_id, nodes, foreign = self._trace(pred, members, np.where(reached, start, -1))
+        end = _path_ends(path_id, nodes, len(members))
         for r, h in foreign:
             self.crossed[r].add(h)
         bad = np.isin(members, [r for r, _ in foreign])
         if batch.to_assigned:
-            wrong = reached & (source[start] != self.target[members])
-            for r, s in zip(members[wrong], source[start][wrong], strict=True):
+            wrong = reached & (end != self.target[members])
+            for r, s in zip(members[wrong], end[wrong], strict=True):
                 self.rivals[r].add(int(s))
             bad |= wrong
+        else:
+            # The search measured the shelter's leg too; ``dist`` keeps the length along the roads.
+            length[reached] -= self.node_legs[np.searchsorted(self.leg_nodes, end[reached])]
         retry |= reached & bad
 
         done = reached & ~bad
-        self.dist[members[done]] = dist[start[done]]
-        self.end_node[members[done]] = source[start[done]]
+        self.dist[members[done]] = length[done]
+        self.end_node[members[done]] = end[done]
         keep = np.isin(path_id, np.flatnonzero(done))
         self.paths.append((members[path_id[keep]], nodes[keep]))
         return members[retry].tolist()
 
+    def _nearest_safe(self, blocked: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """One Dijkstra from the virtual node: per node, the length to its nearest safe shelter, leg included.
+
+        Returns distances and predecessors over the graph's nodes plus the virtual one (the last); a path traced
+        from a node ends at the virtual node, right after the chosen shelter's node.
+        """
+        matrix = self.to_safe
+        if blocked is not None:
+            # An infinite weight closes an edge for scipy's Dijkstra (as in geo.network).
+            matrix = matrix.copy()
+            matrix.data[np.append(blocked, False)[self.to_safe_edge]] = np.inf
+        dist, pred, _ = dijkstra(
+            matrix, directed=True, indices=[self.graph.n_nodes], return_predecessors=True, min_only=True
+        )
+        return dist, pred
+
     def _trace(
         self, pred: np.ndarray, members: np.ndarray, start: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
-        """Paths from ``start`` (-1: none) along ``pred``, and the (route, hazard point) of each foreign zone met."""
+        """Paths from ``start`` (-1: none) along ``pred``, and the (route, hazard point) of each foreign zone met.
+
+        The virtual node of :meth:`_nearest_safe` is left out: a path ends at its shelter's node.
+        """
         n_hazards = self.touches.shape[1]
         path_id, nodes = network.trace_paths(pred, start)
+        real = nodes < self.graph.n_nodes
+        path_id, nodes = path_id[real], nodes[real]
         step_path, edge, _ = network.path_edges(self.graph, path_id, nodes)
         on_zone = self.touched_edge[edge]
         hits = self.touches[edge[on_zone]].tocoo()
@@ -448,12 +500,21 @@ class _Router:
         """
         if not len(routes) or not len(self.safe_nodes):
             return {}
-        _, pred, _ = network.nearest_sources(self.graph, self.safe_nodes)
+        _, pred = self._nearest_safe(None)
         self.searches += 1
         found: dict[int, list[int]] = {}
         for r, h in self._trace(pred, routes, self.origin[routes])[2]:
             found.setdefault(r, []).append(h)
         return found
+
+
+def _path_ends(path_id: np.ndarray, nodes: np.ndarray, n_paths: int) -> np.ndarray:
+    """The last node of each of ``n_paths`` paths from :func:`geo.network.trace_paths` (-1 for a path not there)."""
+    end = np.full(n_paths, -1, dtype=np.int64)
+    last = np.ones(len(path_id), dtype=bool)
+    last[:-1] = path_id[1:] != path_id[:-1]
+    end[path_id[last]] = nodes[last]
+    return end
 
 
 # --------------------------------------------------------------------------------------------------
@@ -541,12 +602,17 @@ def evacuation_routes(
     touches.data[:] = 1  # several zones of one hazard point on one edge add up; one is enough
     target = np.full(len(routes), -1, dtype=np.int64)
     target[assigned >= 0] = shelter_node[assigned[assigned >= 0]]
-    router = _Router(snap.graph, touches, origin_node, list(routes["allowed"]), target.copy(), shelter_node[safe])
+    shelter_leg = snap.distance_m[shelter_no]
+    router = _Router(
+        snap.graph, touches, origin_node, list(routes["allowed"]), target.copy(), shelter_node[safe], shelter_leg[safe]
+    )
     router.solve()
 
     reached = np.isfinite(router.dist)
-    # Several safe shelters on one node are one place; the first in the layer takes the route.
-    first_safe_at = pd.Series(np.flatnonzero(safe), index=shelter_node[safe]).groupby(level=0).first()
+    # Several safe shelters on one node share their way along the roads: the one with the shortest straight leg
+    # takes the route (the leg the search weighed), and of equal legs the first in the layer.
+    safe_at = pd.DataFrame({"node": shelter_node[safe], "leg": shelter_leg[safe], "shelter": np.flatnonzero(safe)})
+    first_safe_at = safe_at.sort_values(["leg", "shelter"]).groupby("node")["shelter"].first()
     end = np.where(router.target >= 0, assigned, first_safe_at.reindex(router.end_node).fillna(-1).to_numpy())
     end = np.where(reached, end, -1).astype(np.int64)
 
@@ -563,7 +629,7 @@ def evacuation_routes(
     )
 
     # ``end`` is -1 for unreachable routes: reindex (not plain indexing) gives them no shelter and no leg.
-    end_leg = pd.Series(snap.distance_m[shelter_no]).reindex(end).fillna(0.0).to_numpy()
+    end_leg = pd.Series(shelter_leg).reindex(end).fillna(0.0).to_numpy()
     length = np.where(reached, np.nan_to_num(snap.distance_m[origin_no]) + router.dist + end_leg, np.nan)
     shelter_ids = shelters["shelter_id"].to_numpy(dtype=object)
     table = pd.DataFrame(

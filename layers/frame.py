@@ -14,8 +14,9 @@ without reloading anything.
   map) and basemap tiles, with the page header (stylesheets), the page HTML and the lists of scripts and
   stylesheets to load.  :attr:`MapPayload.frame_key` hashes all of it: the iframe lives as long as that key;
 - the **data** -- every layer, the layer control and the legend, as one script that first removes what the
-  previous data script added, then draws the new layers, then fits the view to the data's extent if that extent
-  changed (so a filter on hazard type keeps the reader's view, a filter on township moves to the townships).
+  previous data script added, then draws the new layers, switched on or off as the reader had them, then fits the
+  view to the data's extent if that extent changed (so a filter on hazard type keeps the reader's view and layers,
+  a filter on township moves to the townships).
 
 The frame's element names are made positional (``fullscreen_f3``), so two builds of the same frame are the same
 text; the data's names stay folium's random ones, each data script being evaluated on its own.
@@ -132,6 +133,22 @@ def _links(m: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(js)), tuple(dict.fromkeys(css))
 
 
+def _switches_script(switches: Sequence[tuple[str, str]]) -> str:
+    """Record the layers by title, and switch each on or off as the reader had it under the previous data.
+
+    A layer the reader switched on (schools, say) stays on through a filter change; one new to the map takes its
+    own ``show``.  The layer control reports each switch to the legend, which follows.
+    """
+    pairs = ", ".join(f"[{json.dumps(title)}, {name}]" for title, name in switches)
+    return (
+        f"window.hazmapSwitches = [{pairs}];\n"
+        "window.hazmapSwitches.forEach(function (s) {\n"
+        "    if (!(s[0] in hazmapWasOn) || hazmapWasOn[s[0]] === map_div.hasLayer(s[1])) { return; }\n"
+        "    if (hazmapWasOn[s[0]]) { map_div.addLayer(s[1]); } else { map_div.removeLayer(s[1]); }\n"
+        "});"
+    )
+
+
 def _fit_script(fit: FitBounds | None) -> str:
     if fit is None:
         return ""
@@ -177,12 +194,18 @@ def split(m: folium.Map, layers: Sequence[RenderedLayer] = ()) -> MapPayload:
     fit_names = {f.get_name() for f in fits}
     scripts = figure.script._children
     removable = [layer.name for layer in layers] + [c.get_name() for c in children if isinstance(c, REMOVABLE_TYPES)]
+    switches = [(layer.title, layer.name) for layer in layers] + [
+        (c.title, c.get_name()) for c in children if isinstance(c, HazmapLayer)
+    ]
     control = _layer_control(m, layers) if layers else ""
     if control:
         removable.append(_CONTROL)
     data_script = "\n".join(
         [
             # Leaflet's remove() detaches a layer or control from the map; a no-op for one switched off.
+            # Which layers the reader has on, by title, before the previous ones go.
+            "var hazmapWasOn = {};",
+            "(window.hazmapSwitches || []).forEach(function (s) { hazmapWasOn[s[0]] = map_div.hasLayer(s[1]); });",
             "(window.hazmapData || []).forEach(function (item) { item.remove(); });",
             # streamlit-folium removes the layers in window.feature_group before running this: none of ours.
             "window.feature_group = [];",
@@ -190,6 +213,7 @@ def split(m: folium.Map, layers: Sequence[RenderedLayer] = ()) -> MapPayload:
             control,
             *(e._template_str for name, e in scripts.items() if name not in frame_names | fit_names),
             f"window.hazmapData = [{', '.join(removable)}];",
+            _switches_script(switches),
             _fit_script(fits[-1] if fits else None),
         ]
     )

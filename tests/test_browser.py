@@ -132,9 +132,19 @@ def test_a_filter_swaps_the_layers_in_place_and_keeps_the_readers_view(app_url, 
     # The reader zooms in somewhere; a hazard-type filter must leave the view where they put it.
     frame.evaluate("f => f.contentWindow.map_div.setView([29.33, 117.2], 14, {animate: false})")
     before = frame.evaluate(_VIEW)
+    inside = map_frame(page)
+    # The reader switches the schools on (off when the map opens) and the district outline off.
+    schools = inside.locator(".leaflet-control-layers-overlays label", has_text="中小学校").locator("input")
+    district = inside.locator(".leaflet-control-layers-overlays label", has_text="行政区").locator("input")
+    assert not schools.is_checked() and district.is_checked()
+    schools.check()
+    district.uncheck()
     change_filter(page, "灾害类型", "滑坡")  # asserts the iframe was kept
     assert frame.evaluate(_VIEW) == pytest.approx(before)
-    inside = map_frame(page)
+    # Their switches survived the new data, and the legend follows them.
+    assert schools.is_checked() and not district.is_checked()
+    legend = inside.locator(".hazmap-legend-layer")
+    assert legend.filter(has_text="中小学校").is_visible() and not legend.filter(has_text="行政区").is_visible()
     # The previous layers, layer control and legend are gone, not piled up.
     assert inside.locator(".leaflet-control-layers").count() == 1
     assert inside.locator(".hazmap-legend").count() == 1

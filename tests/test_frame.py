@@ -62,8 +62,13 @@ def test_frame_holds_the_map_and_its_controls_and_data_holds_the_layers(data):
 
 def test_data_script_removes_what_the_last_one_added_and_records_its_own(data):
     payload = split(_map(data))
-    lines = payload.data.splitlines()
-    assert lines[0].startswith("(window.hazmapData || []).forEach")
+    removal = payload.data.index("(window.hazmapData || []).forEach(function (item) { item.remove(); });")
+    assert removal < payload.data.index("L.featureGroup")  # the old layers go before the new ones come
+    # The switches the reader set are read before the old layers go, and applied to the new ones by title.
+    assert payload.data.index("hazmapWasOn[s[0]] = map_div.hasLayer(s[1])") < removal
+    switches = re.search(r"window\.hazmapSwitches = \[(.*)\];", payload.data).group(1)
+    titles = [_js_string(title) for title in ("乡镇（街道）界", "地质灾害隐患点")]
+    assert re.findall(r'\["([^"]+)", feature_group_\w+\]', switches) == titles
     recorded = re.search(r"window\.hazmapData = \[([^\]]*)\];", payload.data).group(1).split(", ")
     # Both layers, the layer control and the legend: everything the script adds to the map.
     assert [name.split("_")[0] for name in recorded] == ["feature", "feature", "layer", "legend"]
