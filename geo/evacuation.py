@@ -2,8 +2,8 @@
 
 For every active hazard point: one route per village inside its danger zones (from the hazard point itself
 where no village is inside), along the roads, to its assigned shelter, else to the nearest shelter (by route
-length) outside every danger zone.  A route never runs through another hazard point's danger zone.  A route
-that cannot be made is kept, with the reason.
+length, straight legs included: see Choices) outside every danger zone.  A route never runs through another hazard
+point's danger zone.  A route that cannot be made is kept, with the reason.
 
 How zone avoidance stays fast
 -----------------------------
@@ -13,9 +13,12 @@ Searching each of those graphs separately would be one Dijkstra per hazard point
 in a few rounds of *optimistic batches*:
 
 1. A batch is a set of routes searched together on the union of their graphs: roads touching no zone, plus
-   roads touching only zones that some member may pass.  One multi-source Dijkstra from the batch's shelters
-   (``min_only``: every node learns its nearest shelter) answers every member at once; the graph is
-   undirected, so searching from the shelters gives the routes from the origins.
+   roads touching only zones that some member may pass.  One Dijkstra from the shelters answers every member at
+   once; the graph is undirected, so searching from the shelters gives the routes from the origins.  For routes to
+   an assigned shelter it is a multi-source search from the members' shelters (``min_only``: every node learns its
+   nearest shelter).  For routes to the nearest safe shelter it starts from a virtual node with one edge to each
+   safe shelter's road point, weighing the shelter's straight leg (the shortest, where several share the point):
+   every node learns the shelter with the shortest way from there, leg included (Choices).
 2. The batch graph contains each member's own graph, so a member's batch route is at least as short as its
    true best route.  When that route passes no zone foreign to the member (and, for an assigned shelter,
    ends at that shelter), it is therefore the member's best valid route: accepted, exactly.
@@ -38,6 +41,11 @@ Choices
   reachable only through another hazard point's zone or not at all) is not silently replaced: the route goes
   to the nearest safe shelter and ``reason`` names the assigned one and why.  ``reason`` is None exactly when
   the route is the one the plan asks for.
+- The nearest safe shelter is the one with the shortest route as ``length_m`` reports it: way along the roads
+  plus the shelter's straight leg (the origin's leg is the same for every shelter).  A shelter 50 m along the
+  road but 900 m off it loses to one 300 m along and 5 m off.  Safe shelters meeting the roads at one point share
+  the way along the roads: the one with the shortest leg takes the route, and of equal legs (shelters on one spot)
+  the first in the layer.  Between different road points of exactly equal length the search decides.
 
 Reasons in two languages
 ------------------------
@@ -893,6 +901,8 @@ def _assumptions(crs: str, settings: AnalysisSettings) -> list[str]:
         "starts in) and no other: a road touching any other active hazard point's danger zone, even at its "
         "edge, is closed to it.  The straight legs to and from the roads are not checked against zones.",
         "A shelter in or on any active danger zone is never chosen as the nearest shelter.",
+        "The nearest shelter is the one with the shortest route, straight legs included: a shelter close along "
+        "the roads but far off them can lose to one farther along them.",
         "Where the assigned shelter (shelter_id) cannot be used, the route goes to the nearest safe shelter "
         "and the reason says so.",
         f"Walking time assumes {settings.walk_speed_kmh:g} km/h.",

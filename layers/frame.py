@@ -31,9 +31,10 @@ villages, schools under a hazard-type filter).  :func:`render_layer` renders one
 :class:`RenderedLayer` the page caches by what the layer depends on; ``split(frame_map(m, rendered), rendered)``
 assembles the page from the frame ``m`` and those layers, writing their layer control and legend.
 
-streamlit-folium evaluates the data script with ``eval`` inside its own (strict-mode) code: the variables a data
-script declares live and die with that evaluation, which is why the script records what it added to the map in
-``window.hazmapData`` for the next one to remove.
+streamlit-folium evaluates the data script with ``eval`` inside its own strict-mode code; the page is given it as
+the body of a sloppy-mode function (:attr:`MapPayload.data_call`), as folium's templates expect.  Either way the
+variables a data script declares live and die with that call, which is why the script records what it added to the
+map in ``window.hazmapData`` for the next one to remove.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
@@ -99,6 +101,16 @@ class MapPayload:
     css_links: tuple[str, ...]
     data: str
     bounds: tuple[tuple[float, float], tuple[float, float]] | None
+
+    @cached_property
+    def data_call(self) -> str:
+        """:attr:`data` as streamlit-folium's page must be given it: run as the body of a sloppy-mode function.
+
+        The page evaluates what it is given with ``eval`` inside its own strict-mode code; folium writes its
+        templates for a plain page, and one (AntPath) assigns an undeclared variable, which strict mode refuses.
+        A ``Function`` body runs in sloppy mode, as on folium's own pages, and its variables stay its own.
+        """
+        return f"new Function({json.dumps(self.data, ensure_ascii=False)})();"
 
     @property
     def frame_key(self) -> str:

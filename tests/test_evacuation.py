@@ -16,7 +16,7 @@ import pytest
 from shapely import LineString, Point, box
 
 from geo import cli, evacuation, network, store
-from geo.settings import AnalysisSettings
+from geo.settings import DEMO_DATA, AnalysisSettings
 from tests.fixtures import tiny_dataset
 
 X0, Y0 = 500_000.0, 3_240_000.0
@@ -294,7 +294,9 @@ def test_searches_are_batched_not_run_per_route(monkeypatch):
         calls.append(len(kwargs["indices"]))
         return real(*args, **kwargs)
 
+    # Searches to assigned shelters run in geo.network, those to the nearest safe shelter in geo.evacuation.
     monkeypatch.setattr(network, "dijkstra", counting)
+    monkeypatch.setattr(evacuation, "dijkstra", counting)
     steps = list(range(0, 1100, 100))
     nodes = [(x, y) for x in range(100, 1000, 200) for y in range(100, 1000, 200)]
     layers = scene(
@@ -388,6 +390,164 @@ def test_cli_routes_prints_a_table(tiny_gpkg, capsys):
 def test_cli_routes_refuses_bad_input_with_a_usage_error(tiny_gpkg, capsys, args, message):
     assert cli.main(["routes", "--data", str(tiny_gpkg), *args]) == cli.EXIT_USAGE
     assert message in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# The nearest safe shelter.  The plan hands every threatened household its evacuation route (撤离路线, on the
+# 明白卡 cards of plan 4.1.3) and drills it with them every year (路线和避灾场所, plan 6.6); where a hazard point
+# has no usable assigned shelter (预定避灾地点), hazmap sends the route to the nearest shelter outside every danger
+# zone.  The plan gives no rule for "nearest": hazmap's is the shortest route as reported in ``length_m``, the
+# straight legs to and from the roads included, since that is the way the residents walk.
+
+# One road along y = 0 from x = -500 to 1000.  Village V, in HA's zone, is 10 m above it at x = 0.
+ROAD = [[(-500, 0), (1000, 0)]]
+ZA = ("HA", -50, -50, 50, 50)
+VA = ("V", 0, 10, 80)
+FAR = ("FAR", -60, 900, 500)  # 60 m along the road from V's node, but 900 m off it: V -> FAR is 10 + 60 + 900 m
+NEAR = ("NEAR", 300, -5, 500)  # 300 m along the road and 5 m off it: V -> NEAR is 10 + 300 + 5 m
+
+
+def _shortest_to_safe_shelters(layers, result, settings=None) -> list[tuple[float, dict[int, float]]]:
+    """Brute force, per route of ``result``: the origin's leg, and the length from the origin's road point to each
+    safe shelter (position in the layer -> way along the roads + the shelter's leg) that the route may reach.
+
+    One single-source Dijkstra per route from its origin on its own road graph: every road but those touching a
+    danger zone of an active hazard point other than the route's own and those holding its origin.  ``(nan, {})``
+    for an origin off the roads.
+    """
+    settings = settings or AnalysisSettings()
+    crs = network.metric_crs(layers["roads"])
+    hazards = layers["hazard_points"]
+    active = hazards[hazards["status"] == "active"].to_crs(crs).set_index("hazard_id")
+    zones = layers["danger_zones"].to_crs(crs)
+    zones = zones[zones["hazard_id"].isin(active.index)].reset_index(drop=True)
+    villages = layers["villages"].to_crs(crs).set_index("village_id")
+    shelters = layers["shelters"].to_crs(crs).reset_index(drop=True)
+
+    origins = [
+        (villages if r.origin_kind == "village" else active).geometry[r.origin_id] for r in result.routes.itertuples()
+    ]
+    graph = network.build_graph(layers["roads"], tolerance_m=settings.snap_tolerance_m, crs=crs)
+    snap = network.snap_points(
+        graph, np.array([*origins, *shelters.geometry], dtype=object), max_distance_m=settings.max_snap_distance_m
+    )
+    shelter_node, shelter_leg = snap.node[len(origins) :], snap.distance_m[len(origins) :]
+    in_zone = shelters.geometry.apply(lambda p: zones.intersects(p).any()).to_numpy()
+    safe = np.flatnonzero((shelter_node >= 0) & ~in_zone)
+    edge, zone = network.edges_intersecting(snap.graph, zones.geometry.to_numpy())
+    edge_hazard = zones["hazard_id"].to_numpy()[zone]
+
+    found = []
+    for r, (route, origin) in enumerate(zip(result.routes.itertuples(), origins, strict=True)):
+        if snap.node[r] < 0:
+            found.append((float("nan"), {}))
+            continue
+        allowed = {route.hazard_id, *zones["hazard_id"][zones.intersects(origin)]}
+        blocked = np.zeros(snap.graph.n_edges, dtype=bool)
+        blocked[edge[~np.isin(edge_hazard, list(allowed))]] = True
+        dist, _ = network.shortest_paths(snap.graph, [snap.node[r]], blocked_edges=blocked)
+        total = dist[0][shelter_node[safe]] + shelter_leg[safe]
+        found.append((float(snap.distance_m[r]), {int(s): float(t) for s, t in zip(safe, total, strict=True)}))
+    return found
+
+
+def _check_nearest_by_brute_force(layers, result, settings=None) -> int:
+    """Every route to the nearest safe shelter (none assigned, or the assigned one unusable) goes to a shelter no
+    other reachable safe shelter beats on length, legs included; a route that reached none could reach none.
+    Returns how many routes went to the nearest safe shelter."""
+    shelter_ids = layers["shelters"]["shelter_id"].tolist()
+    checked = 0
+    for route, (origin_leg, totals) in zip(
+        result.routes.itertuples(), _shortest_to_safe_shelters(layers, result, settings), strict=True
+    ):
+        reachable = {s: t for s, t in totals.items() if np.isfinite(t)}
+        if not route.reachable:
+            if route.assigned_shelter_id is None or route.reason_parts is not None:
+                assert not reachable, (route.hazard_id, route.origin_id)
+            continue
+        if route.shelter_id == route.assigned_shelter_id:
+            continue  # the assigned shelter, nearest or not
+        best = min(reachable.values())
+        chosen = [t for s, t in reachable.items() if shelter_ids[s] == route.shelter_id]
+        assert chosen and min(chosen) == pytest.approx(best, abs=1e-6), (route.hazard_id, route.origin_id)
+        assert route.length_m == pytest.approx(origin_leg + best, abs=1e-6), (route.hazard_id, route.origin_id)
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("assigned", [None, "GONE"])
+def test_the_nearest_safe_shelter_is_nearest_by_the_whole_route_legs_included(assigned):
+    layers = scene(ROAD, [("HA", 0, 30, 50, assigned)], [ZA], [VA], [FAR, NEAR])
+    result = evacuation.evacuation_routes(layers)
+    v = _route(result, "HA", "V")
+    # Along the roads FAR's road point (60 m) is nearer than NEAR's (300 m), but the walk to FAR is
+    # 10 + 60 + 900 = 970 m and the walk to NEAR 10 + 300 + 5 = 315 m.
+    assert v["reachable"] and v["shelter_id"] == "NEAR"
+    assert v["length_m"] == pytest.approx(315.0, abs=1e-6)
+    assert _metric(v.geometry).length == pytest.approx(315.0, abs=1e-6)
+    assert _metric(v.geometry).coords[-1] == pytest.approx((X0 + 300, Y0 - 5), abs=1e-6)
+    if assigned:
+        assert (
+            v["reason"]
+            == "assigned shelter GONE is not in the shelters layer; routed to the nearest safe shelter NEAR instead"
+        )
+    else:
+        assert v["reason"] is None
+    load = result.shelters.set_index("shelter_id")["assigned_people"]
+    assert load["NEAR"] == 80 and load["FAR"] == 0
+    assert _check_nearest_by_brute_force(layers, result) == 1
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        (["A", "B", "C"], "B"),  # A comes first in the layer, but its leg is the longer
+        (["A", "C", "B"], "C"),  # B and C stand on one spot: the first in the layer takes the route
+        (["C", "B", "A"], "C"),
+    ],
+)
+def test_shelters_on_one_road_point_the_shortest_leg_takes_the_route_then_the_first_in_the_layer(order, expected):
+    # A, B and C all meet the road at (300, 0): A 40 m above it, B and C on one spot 20 m below.  The way along the
+    # road is the same 300 m for all three: V -> A is 10 + 300 + 40 = 350 m, V -> B and V -> C 10 + 300 + 20 = 330 m.
+    at = {"A": ("A", 300, 40, 500), "B": ("B", 300, -20, 500), "C": ("C", 300, -20, 500)}
+    layers = scene(ROAD, [("HA", 0, 30, 50, None)], [ZA], [VA], [at[s] for s in order])
+    result = evacuation.evacuation_routes(layers)
+    v = _route(result, "HA", "V")
+    assert v["shelter_id"] == expected
+    assert v["length_m"] == pytest.approx(330.0, abs=1e-6)
+    assert _metric(v.geometry).coords[-1] == pytest.approx((X0 + at[expected][1], Y0 + at[expected][2]), abs=1e-6)
+    load = result.shelters.set_index("shelter_id")["assigned_people"]
+    assert load.to_dict() == {s: (80 if s == expected else 0) for s in order}
+
+
+def test_a_nearest_shelter_behind_another_zone_gives_way_to_the_next_nearest_legs_included():
+    # HB's zone closes the road at x = 150..200, between V and NEAR.  HB is routed from its point (175, 30),
+    # 30 m above the road, to NEAR: 30 + 125 + 5 = 160 m.  V may not pass HB's zone; of the shelters west of it,
+    # FAR's road point is the nearer (60 m against 400 m), but MID's walk is the shorter: 10 + 400 + 10 = 420 m
+    # against FAR's 970 m.  V and HB are searched together first, where V's best (NEAR) crosses HB's zone: the
+    # second round must still weigh the legs.
+    mid = ("MID", -400, -10, 500)
+    layers = scene(
+        ROAD,
+        [("HA", 0, 30, 50, None), ("HB", 175, 30, 20, None)],
+        [ZA, ("HB", 150, -50, 200, 50)],
+        [VA],
+        [FAR, NEAR, mid],
+    )
+    result = evacuation.evacuation_routes(layers)
+    v, hb = _route(result, "HA", "V"), _route(result, "HB")
+    assert v["shelter_id"] == "MID" and v["length_m"] == pytest.approx(420.0, abs=1e-6)
+    assert hb["shelter_id"] == "NEAR" and hb["length_m"] == pytest.approx(160.0, abs=1e-6)
+    assert result.network["search_rounds"] == 2
+    assert not _metric(v.geometry).intersects(_zone(150, -50, 200, 50))
+    assert _check_nearest_by_brute_force(layers, result) == 2
+
+
+def test_demo_routes_to_the_nearest_safe_shelter_are_the_shortest_by_brute_force():
+    # Every demo route without a usable assigned shelter, against one Dijkstra per route on its own road graph.
+    layers = store.read_layers(DEMO_DATA)
+    result = evacuation.evacuation_routes(layers)
+    assert _check_nearest_by_brute_force(layers, result) >= 10
 
 
 # --------------------------------------------------------------------------------------------------

@@ -256,17 +256,18 @@ def test_streamlit_app_draws_the_map_from_its_static_route_with_no_network(tmp_p
     with streamlit_app(cwd=tmp_path) as url:
         state, requested, dialogs = browse(guarded, url)
     assert_map_drawn_offline(guarded, state, dialogs)
-    assert any(u.endswith("/app/static/vendor/leaflet/leaflet.js") for u in requested)
+    assert any(u.endswith(f"/app/static/vendor/{assets.BUNDLE}") for u in requested)
 
 
 APP = """
 import sys
 sys.path[:0] = [{root!r}]
-from streamlit_folium import st_folium
 from tests.fixtures import tiny_dataset
 from tests.test_layers import hostile
 from tests.test_offline_assets import full_map
-st_folium(full_map(data=hostile(tiny_dataset())), height=600, returned_objects=[])
+from ui import widgets
+# The path the pages take: the map cut into frame and data (layers.frame), the data evaluated by streamlit-folium.
+widgets.show_map(full_map(data=hostile(tiny_dataset())), "map", height=600)
 """
 
 

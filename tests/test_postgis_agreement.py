@@ -32,12 +32,15 @@ from __future__ import annotations
 import pandas as pd
 import psycopg
 import pytest
+from psycopg import sql
 from pyproj import CRS
 
 from bench import peer
 from geo import evacuation, exposure, network, settings, store
 from geo.settings import AnalysisSettings
 from tests import pgcluster
+from tests.fixtures import tiny_dataset
+from tests.test_evacuation import FAR, NEAR, ROAD, VA, ZA, scene
 
 pytestmark = pytest.mark.postgis
 
@@ -132,3 +135,55 @@ def test_routes_agree_with_pgrouting_up_to_near_miss_joins_at_the_default_tolera
     # Most routes meet no near-miss join and agree to the millimetre; some meet one, or the slack is untested.
     assert (reached["near_miss_junctions"] == 0).mean() > 0.5
     assert (reached["difference"] > peer.SAME_LENGTH_M).any()
+
+
+# The nearest safe shelter is the one with the shortest route, the straight legs included: the demo district has no
+# route where the legs overturn the order along the roads, so two hand-made scenes of tests/test_evacuation.py check
+# that both engines weigh them.  Each goes into a database of its own on the same cluster.
+
+
+def _scene_legs():
+    # V -> MID (10 + 400 + 10 = 420 m), not FAR, whose road point is nearer but which stands 900 m off the road
+    # (970 m), nor NEAR (315 m) behind HB's zone; HB -> NEAR (30 + 125 + 5 = 160 m).
+    return scene(
+        ROAD,
+        [("HA", 0, 30, 50, None), ("HB", 175, 30, 20, "GONE")],
+        [ZA, ("HB", 150, -50, 200, 50)],
+        [VA],
+        [FAR, NEAR, ("MID", -400, -10, 500)],
+    ), {"V": ("MID", 420.0), "HB": ("NEAR", 160.0)}
+
+
+def _scene_one_spot():
+    # A, C and B meet the road at one point, A 40 m off it, C and B on one spot 20 m off: C, first of the two.
+    return scene(
+        ROAD,
+        [("HA", 0, 30, 50, None)],
+        [ZA],
+        [VA],
+        [("A", 300, 40, 500), ("C", 300, -20, 500), ("B", 300, -20, 500)],
+    ), {"V": ("C", 330.0)}
+
+
+@pytest.mark.parametrize("make", [_scene_legs, _scene_one_spot], ids=["legs", "one-spot"])
+def test_both_engines_choose_the_nearest_shelter_by_the_whole_route_legs_included(postgis_url, make):
+    layers, expected = make()
+    empty = tiny_dataset()
+    layers |= {"schools": empty["schools"].iloc[:0], "pools": empty["pools"].iloc[:0]}
+    name = f"scene_{make.__name__.strip('_')}"
+    with psycopg.connect(postgis_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with psycopg.connect(postgis_url.rsplit("/", 1)[0] + f"/{name}", autocommit=True) as connection:
+        for extension in ("postgis", "pgrouting"):
+            connection.execute(sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(extension)))
+        pgcluster.load_layers(connection, layers, CRS(network.metric_crs(layers["roads"])).to_epsg())
+        analysis = AnalysisSettings()
+        peer.prepare_network(connection, analysis.snap_tolerance_m)
+        peer.snap(connection, analysis.max_snap_distance_m)
+        ours = evacuation.evacuation_routes(layers, analysis).routes
+        both = peer.route_agreement(ours, peer.evacuation_routes(connection), analysis.snap_tolerance_m)
+    for problem, routes in peer.route_disagreements(both).items():
+        assert routes.empty, f"{problem}:\n{routes.to_string()}"
+    chosen = {r.origin_id: (r.shelter_id_pg, round(r.length_m_pg, 6)) for r in both.itertuples()}
+    assert chosen == expected

@@ -409,7 +409,7 @@ def show_map(
         default=untouched_state(returned_objects),
         zoom=zoom,
         center=center,
-        feature_group=payload.data,
+        feature_group=payload.data_call,
         return_on_hover=False,
         layer_control="",
         pixelated=False,
