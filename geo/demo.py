@@ -711,7 +711,9 @@ def _schools(base: _Base, copy: _Copy, villages: pd.DataFrame, rng: np.random.Ge
         _school_name(TOWNSHIPS[t], st, tp, seat, stem, k)
         for t, st, tp, seat, stem, k in zip(township, stage, teaching_point, at_seat, stems, nth, strict=True)
     ]
-    xy = _near(villages[["x", "y"]].to_numpy()[anchor], rng, 60.0, 150.0, base.outline)
+    # A 教学点 stands in its village (so one in a threatened village lies in the danger zone); the others beside it.
+    low, high = np.where(teaching_point, 10.0, 60.0), np.where(teaching_point, 40.0, 150.0)
+    xy = _near(villages[["x", "y"]].to_numpy()[anchor], rng, low, high, base.outline)
 
     students = np.select(
         [teaching_point, urban & (stage == "combined"), urban, at_seat],
@@ -826,6 +828,26 @@ def _shelters(
     return shelters
 
 
+def _planned_capacity(
+    shelters: pd.DataFrame, hazards: pd.DataFrame, zones: gpd.GeoDataFrame, villages: pd.DataFrame
+) -> np.ndarray:
+    """Each shelter's capacity, raised where needed to hold everyone the plan sends to it.
+
+    A hazard point sends the people of the villages in its danger zones (SCHEMA.md counts whole villages), else its
+    threatened people.  Routes that must go elsewhere, and hazard points with no shelter recorded, can still
+    overfill a shelter: that is what the evacuation analysis is there to find.
+    """
+    zone, village = shapely.STRtree(shapely.points(villages[["x", "y"]].to_numpy())).query(
+        zones.geometry.to_numpy(), predicate="intersects"
+    )
+    pairs = pd.DataFrame({"hazard_id": zones["hazard_id"].to_numpy()[zone], "v": village}).drop_duplicates()
+    in_zones = pairs.assign(people=villages["population"].to_numpy()[pairs["v"]]).groupby("hazard_id")["people"].sum()
+    people = in_zones.reindex(hazards["hazard_id"]).fillna(hazards.set_index("hazard_id")["threatened_people"])
+    planned = people.groupby(hazards["shelter_id"].to_numpy()).sum()
+    need = planned.reindex(shelters["shelter_id"]).fillna(0).to_numpy(dtype=np.int64)
+    return np.maximum(shelters["capacity"].to_numpy(dtype=np.int64), need)
+
+
 def _assign_shelters(hazards: pd.DataFrame, shelters: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """The nearest shelter of each hazard point; about one in twelve has none recorded yet."""
     _, nearest = cKDTree(shelters[["x", "y"]].to_numpy()).query(hazards[["x", "y"]].to_numpy())
@@ -868,9 +890,10 @@ def _settlement_edges(xy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     tree = minimum_spanning_tree(graph).tocoo()
     tree_pairs = np.sort(np.column_stack([tree.row, tree.col]), axis=1)
     in_tree = np.isin(pairs[:, 0] * len(xy) + pairs[:, 1], tree_pairs[:, 0] * len(xy) + tree_pairs[:, 1])
-    # Loops make the network routable around a blocked road; take the shorter quarter of the other links.
-    spare = np.flatnonzero(~in_tree & (length < np.quantile(length, 0.5)))
-    extra = rng.choice(spare, size=min(len(spare), len(tree_pairs) // 4), replace=False)
+    # Loops make the network routable around a blocked road (a village in a danger zone closes every road that
+    # meets there): about as many other links as the tree has, from the shorter three quarters of them.
+    spare = np.flatnonzero(~in_tree & (length < np.quantile(length, 0.75)))
+    extra = rng.choice(spare, size=min(len(spare), len(tree_pairs)), replace=False)
     return pairs[np.sort(np.concatenate([np.flatnonzero(in_tree), extra]))]
 
 
@@ -1053,6 +1076,7 @@ def _build_copy(base: _Base, copy: _Copy, rng: np.random.Generator) -> dict[str,
     pools = _pools(base, copy, villages, schools, rng)
     shelters = _shelters(base, copy, villages, schools, zones, rng)
     hazards["shelter_id"] = _assign_shelters(hazards, shelters, rng)
+    shelters["capacity"] = _planned_capacity(shelters, hazards, zones, villages)
     sites = np.vstack([frame[["x", "y"]].to_numpy() for frame in (schools, pools, shelters, hazards)])
     road_lines, roads = _roads(base, villages, sites, rng)
     roads.insert(0, "road_id", [f"R{copy.adcode}{i:06d}" for i in range(1, len(roads) + 1)])

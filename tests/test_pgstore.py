@@ -165,9 +165,9 @@ def test_push_then_pull_gives_back_the_demo_layers_unchanged(cluster, tmp_path, 
     assert cli.main(["db", "push", "--from", str(settings.DEMO_DATA), "--to", url, "--user", "admin"]) == 0
     assert cli.main(["db", "pull", "--from", url, "--to", str(pulled), "--user", "admin"]) == 0
     out = capsys.readouterr().out
-    assert "roads 3271" in out
-    assert urlsplit(url).password not in out
     original, back = store.read_layers(settings.DEMO_DATA), store.read_layers(pulled)
+    assert f"roads {len(original['roads'])}" in out
+    assert urlsplit(url).password not in out
     assert list(back) == list(original) == list(LAYERS)
     for name in LAYERS:
         assert_geodataframe_equal(back[name], original[name])
