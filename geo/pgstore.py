@@ -289,12 +289,12 @@ def read_layers(url: str, layers: list[str] | None = None, *, validate: bool = F
             has = ", ".join(sorted(available)) or "none"
             raise StoreError(f"{redact(url)}: no layer {', '.join(map(repr, missing))} (layers in the database: {has})")
         # Validation resolves references against the referenced layers even where they were not asked for.
-        targets = store._reference_targets(names) if validate else set()
+        targets = store.reference_targets(names) if validate else set()
         extra = [name for name in LAYERS if name in targets and name in available and name not in names]
         gdfs = {name: _read(conn, LAYERS[name]) for name in [*names, *extra]}
     if validate:
         report = validate_frames(gdfs, required=None if layers is None else names)
-        store._refuse(Report([p for p in report.problems if p.layer not in extra], names))
+        store.refuse(Report([p for p in report.problems if p.layer not in extra], names))
     return {name: gdfs[name] for name in names}
 
 
@@ -369,7 +369,7 @@ def _load(conn: psycopg.Connection, url: str, gdfs: Mapping[str, gpd.GeoDataFram
         stored = _count(conn, name)
         if stored != len(gdf):
             raise StoreError(f"{redact(url)}: {name} holds {stored} rows after loading {len(gdf)}")
-    store._refuse(_dangling(conn, list(gdfs)))
+    store.refuse(_dangling(conn, list(gdfs)))
     for name in gdfs:
         conn.execute(sql.SQL("ANALYZE {}").format(_table(name)))
 
@@ -421,8 +421,8 @@ def create(url: str, gdfs: Mapping[str, gpd.GeoDataFrame], *, user: str) -> None
     StoreError
         The database cannot be reached or refuses the tables (e.g. a user's view depends on them).
     """
-    store._check_names(gdfs)
-    store._refuse(validate_frames(gdfs))
+    store.check_names(gdfs)
+    store.refuse(validate_frames(gdfs))
     ordered = {name: gdfs[name] for name in LAYERS}
     at = store.now_iso()
     audit = [
@@ -454,7 +454,7 @@ def write_layers(url: str, gdfs: Mapping[str, gpd.GeoDataFrame], *, user: str) -
     Other writers of these layers wait until it commits (readers do not); references from and to the replaced
     layers are checked against the data set it leaves.
     """
-    store._check_names(gdfs)
+    store.check_names(gdfs)
     store.check_frames(gdfs)
     names = list(gdfs)
     at = store.now_iso()
@@ -511,7 +511,7 @@ def _finish_point_write(
     conn: psycopg.Connection, new: dict, *, user: str, action: str, diff: dict, versions: tuple[int | None, int]
 ) -> None:
     """Check the written point's references against the data set, then log the write in the same transaction."""
-    store._refuse(_dangling(conn, ["hazard_points"]))
+    store.refuse(_dangling(conn, ["hazard_points"]))
     audit = store.audit_row(new["updated_at"], user, "hazard_points", action, diff, new["hazard_id"], versions)
     _insert_audit(conn, [audit])
 
@@ -537,7 +537,7 @@ def _edit_hazard(
 ) -> dict:
     if "hazard_id" in changes:
         raise ValueError("hazard_id (统一编号) identifies the point and cannot be changed")
-    store._check_keys(_POINT_COLUMNS, changes)
+    store.check_keys(_POINT_COLUMNS, changes)
     with _connect(url) as conn:
         _require_tables(conn, url, ["hazard_points"])
         # Without a version to check against, the edit applies to what is stored now: lock the row so that
@@ -561,7 +561,7 @@ def _edit_hazard(
             for column in columns
         )
         values = [
-            _ewkb(np.array([new[column]]), hex=False)[0] if column == "geometry" else store._native(new[column])
+            _ewkb(np.array([new[column]]), hex=False)[0] if column == "geometry" else store.native_value(new[column])
             for column in columns
         ]
         # Matches only the version the edit was based on: when another edit committed since it was read, this
@@ -606,7 +606,7 @@ def add_hazard_point(url: str, row: Mapping[str, object], geometry: shapely.Geom
     """
     if "geometry" in row:
         raise ValueError("pass the location as the geometry argument, not in the row")
-    store._check_keys(_POINT_COLUMNS, row)
+    store.check_keys(_POINT_COLUMNS, row)
     hazard_id = row.get("hazard_id")
     new = store.derive_row({**dict.fromkeys(_POINTS.columns), "status": "active", **row}, version=1)
     new["geometry"] = geometry

@@ -151,13 +151,13 @@ def read_layers(
         if missing:
             has = ", ".join(sorted(available)) or "none"
             raise StoreError(f"{path}: no layer {', '.join(map(repr, missing))} (layers in the file: {has})")
-    targets = _reference_targets(names) if validate else set()
+    targets = reference_targets(names) if validate else set()
     extra = [name for name in LAYERS if name in targets and name in available and name not in names]
     gdfs = {name: _read_layer(path, name) for name in [*names, *extra]}
     if validate:
         report = validate_frames(gdfs, required=None if layers is None else names)
         # Layers read only to resolve references answer for their own problems when they are read themselves.
-        _refuse(Report([p for p in report.problems if p.layer not in extra], names))
+        refuse(Report([p for p in report.problems if p.layer not in extra], names))
     return {name: gdfs[name] for name in names}
 
 
@@ -220,7 +220,9 @@ def _layer_names(path: str) -> set[str]:
         raise StoreError(f"{path}: cannot open as a GeoPackage: {exc}") from exc
 
 
-def _reference_targets(names: list[str]) -> set[str]:
+def reference_targets(names: list[str]) -> set[str]:
+    """The layers that columns of the layers ``names`` refer to (``shelter_id`` -> ``shelters``); both backends
+    read them beside a partial write, to check its references."""
     return {f.ref.split(".")[0] for name in names if name in LAYERS for f in LAYERS[name].fields if f.ref}
 
 
@@ -288,8 +290,8 @@ def create(path: str | os.PathLike, gdfs: Mapping[str, gpd.GeoDataFrame], *, use
     if is_database_url(path):
         return _database().create(path, gdfs, user=user)
     path = os.fspath(path)
-    _check_names(gdfs)
-    _refuse(validate_frames(gdfs))
+    check_names(gdfs)
+    refuse(validate_frames(gdfs))
     at = now_iso()
     ordered = {name: gdfs[name] for name in LAYERS if name in gdfs}
     audit = [
@@ -344,7 +346,7 @@ def write_layers(path: str | os.PathLike, gdfs: Mapping[str, gpd.GeoDataFrame], 
     if is_database_url(path):
         return _database().write_layers(path, gdfs, user=user)
     path = os.fspath(path)
-    _check_names(gdfs)
+    check_names(gdfs)
     check_frames(gdfs)
     with _locked(path), _replacing(path) as work:
         available = _layer_names(work)
@@ -360,7 +362,8 @@ def _count(path: str, name: str, available: set[str]) -> int | None:
     return int(pyogrio.read_info(path, layer=name)["features"]) if name in available else None
 
 
-def _check_names(gdfs: Mapping[str, gpd.GeoDataFrame]) -> None:
+def check_names(gdfs: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Raise :class:`ValueError` naming any key of ``gdfs`` that is not a layer of the data model."""
     unknown = sorted(set(gdfs) - set(LAYERS))
     if unknown:
         raise ValueError(f"not layers of the data model: {', '.join(unknown)}")
@@ -369,10 +372,11 @@ def _check_names(gdfs: Mapping[str, gpd.GeoDataFrame]) -> None:
 def check_frames(gdfs: Mapping[str, gpd.GeoDataFrame]) -> None:
     """Refuse frames that break the model on their own; references are checked on the whole written result."""
     report = validate_frames(gdfs, required=[])
-    _refuse(Report([p for p in report.problems if p.rule != "dangling_reference"], report.layers_checked))
+    refuse(Report([p for p in report.problems if p.rule != "dangling_reference"], report.layers_checked))
 
 
-def _refuse(report: Report) -> None:
+def refuse(report: Report) -> None:
+    """Raise :class:`SchemaError` carrying ``report`` unless it is clean: every backend refuses a write this way."""
     if not report.ok:
         raise SchemaError(report)
 
@@ -442,7 +446,7 @@ def _commit(work: str, gdfs: Mapping[str, gpd.GeoDataFrame], audit: list[dict]) 
     """Write layers into the working file, validate the whole data set there, then add titles, styles, audit."""
     for name, gdf in gdfs.items():
         _write_layer(work, name, gdf)
-    _refuse(validate_frames(read_layers(work)))
+    refuse(validate_frames(read_layers(work)))
     _write_metadata(work, [LAYERS[name] for name in gdfs], audit)
 
 
@@ -665,7 +669,7 @@ def add_hazard_point(
         raise ValueError("pass the location as the geometry argument, not in the row")
     with _locked(path):
         points = read_layer(path, "hazard_points")
-        _check_keys(points, row)
+        check_keys(points, row)
         hazard_id = row.get("hazard_id")
         found = np.flatnonzero(points["hazard_id"].to_numpy() == hazard_id)
         if len(found):
@@ -694,7 +698,7 @@ def _edit_hazard(
         raise ValueError("hazard_id (统一编号) identifies the point and cannot be changed")
     with _locked(path):
         points = read_layer(path, "hazard_points")
-        _check_keys(points, changes)
+        check_keys(points, changes)
         found = np.flatnonzero(points["hazard_id"].to_numpy() == hazard_id)
         if not len(found):
             raise StoreError(f"{path}: hazard_points has no hazard_id {hazard_id!r}")
@@ -721,7 +725,8 @@ def _edit_hazard(
     return new
 
 
-def _check_keys(points: gpd.GeoDataFrame, values: Mapping[str, object]) -> None:
+def check_keys(points: gpd.GeoDataFrame, values: Mapping[str, object]) -> None:
+    """Refuse an edit of a hazard point that sets a derived column or names a column ``points`` does not have."""
     derived = sorted(set(values) & set(_DERIVED))
     if derived:
         raise ValueError(f"{', '.join(derived)} of a hazard point are set by the store, not by an edit")
@@ -747,12 +752,12 @@ def derive_row(row: dict, version: int) -> dict:
 
 def _row(points: gpd.GeoDataFrame, pos: int) -> dict:
     geometry_name = points.geometry.name
-    row = {column: _native(points[column].iat[pos]) for column in points.columns if column != geometry_name}
+    row = {column: native_value(points[column].iat[pos]) for column in points.columns if column != geometry_name}
     row["geometry"] = points.geometry.iat[pos]
     return row
 
 
-def _native(value: object) -> object:
+def native_value(value: object) -> object:
     """A plain Python value (None for any missing marker), comparable and JSON-serialisable."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -772,6 +777,6 @@ def diff_rows(old: Mapping[str, object], new: Mapping[str, object]) -> dict[str,
             before_wkt, after_wkt = (None if g is None else g.wkt for g in (before, value))
             if before_wkt != after_wkt:
                 changed[column] = [before_wkt, after_wkt]
-        elif _native(before) != _native(value):
-            changed[column] = [_native(before), _native(value)]
+        elif native_value(before) != native_value(value):
+            changed[column] = [native_value(before), native_value(value)]
     return changed
