@@ -86,6 +86,22 @@ def _rows(sheet) -> list[dict]:
 # Shared widgets
 
 
+def test_highlighted_tables_show_numbers_as_a_reader_writes_them():
+    table = pd.DataFrame({"路线长度（米）": [3168.0, 412.5], "人数": [1083, 7], "说明": [None, "绕行"]})
+    html = widgets.highlight_rows(table, [False, True]).to_html()
+    for shown in ("3,168", "412.5", "1,083", "绕行"):
+        assert f">{shown}</td>" in html
+    assert "3168.000000" not in html and ">None<" not in html and "nan" not in html
+    assert [widgets.shown_number(v) for v in (2.0, 0.25, np.int64(12000), True, "BZ1", float("nan"))] == [
+        "2",
+        "0.2",
+        "12,000",
+        "True",
+        "BZ1",
+        "",
+    ]
+
+
 def test_the_maps_first_report_equals_the_default_so_loading_it_reruns_nothing():
     # streamlit-folium's page builds its report as {last_clicked: ..., last_object_clicked: ..., ...} and sends it
     # when its JSON differs from the last one sent (the default, at first): the order of the keys counts.

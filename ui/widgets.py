@@ -8,6 +8,7 @@ the Excel workbook and the CSV file show the same table.
 from __future__ import annotations
 
 import io
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 
@@ -210,6 +211,16 @@ def present(frame: pd.DataFrame, columns: Sequence[str], lang: str) -> pd.DataFr
     return out
 
 
+def shown_number(value: object) -> str:
+    """A cell as a styled table shows it: whole numbers with thousands separators, others to one decimal, missing
+    values empty.  (A pandas Styler would print every float with six decimals: 3168.000000 m.)"""
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Number):
+        return str(value)
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def highlight_rows(table: pd.DataFrame, mask: Sequence[bool], colour: str = "#fde0dc") -> pd.io.formats.style.Styler:
     """``table`` styled with a background on the rows where ``mask`` is true (unreachable, over capacity ...)."""
     flags = list(mask)
@@ -217,7 +228,7 @@ def highlight_rows(table: pd.DataFrame, mask: Sequence[bool], colour: str = "#fd
     def style(row: pd.Series) -> list[str]:
         return [f"background-color: {colour}" if flags[row.name] else ""] * len(row)
 
-    return table.style.apply(style, axis=1)
+    return table.style.apply(style, axis=1).format(shown_number)
 
 
 def md_escape(text: object) -> str:
