@@ -250,7 +250,7 @@ def _coverage_section(coverage: PoolCoverage, data: Mapping[str, gpd.GeoDataFram
     left, right = st.columns(2)
     with left:
         st.subheader(common.tr("培训经费", "Training budget"))
-        st.dataframe(tables[names[2]], hide_index=True)
+        st.dataframe(widgets.readable(tables[names[2]]), hide_index=True)
         st.caption(
             common.tr(
                 f"按{rules.cite('swim.3.4')}：农村学校每名四年级学生 {rules.TRAINING_RATE_RURAL_YUAN} 元，"
@@ -270,7 +270,7 @@ def _coverage_section(coverage: PoolCoverage, data: Mapping[str, gpd.GeoDataFram
                 f"**{int(staff['redcross_short'].sum())}** Red Cross trainers short.",
             )
         )
-        st.dataframe(tables[names[3]], hide_index=True)
+        st.dataframe(widgets.readable(tables[names[3]]), hide_index=True)
     widgets.download_tables(lambda: tables, names, common.tr("游泳设施覆盖", "pool_coverage"), "pools")
     export_panel.pools_report_button(coverage)
     widgets.assumptions(coverage.assumptions)

@@ -469,7 +469,8 @@ def _cached_map(
 
 def _metrics(result: ExposureResult, lang: str) -> None:
     district = result.district
-    cells = st.columns(6)
+    # The level's name (一级（红色）) is the longest value: its column gets the room to show it whole.
+    cells = st.columns([1.6, 1, 1, 1, 1, 1])
     cells[0].metric(common.tr("最高预警等级", "Highest level"), _level_label(district["level"], lang))
     cells[1].metric(common.tr("预警区", "Warning areas"), f"{district['warning_areas']:,}")
     cells[2].metric(common.tr("需巡查隐患点", "Hazard points to patrol"), f"{district['hazard_points']:,}")
@@ -533,14 +534,14 @@ def render() -> None:
     st.subheader(
         common.tr("全区合计（每个隐患点按最高等级计一次）", "District (each hazard point once, at its highest level)")
     )
-    st.dataframe(tables[names["district"]], hide_index=True)
+    st.dataframe(widgets.readable(tables[names["district"]]), hide_index=True)
     left, right = st.columns(2)
     with left:
         st.subheader(common.tr("按预警区", "By warning area"))
-        st.dataframe(tables[names["areas"]], hide_index=True)
+        st.dataframe(widgets.readable(tables[names["areas"]]), hide_index=True)
     with right:
         st.subheader(common.tr("按乡镇", "By township"))
-        st.dataframe(tables[names["townships"]], hide_index=True)
+        st.dataframe(widgets.readable(tables[names["townships"]]), hide_index=True)
 
     st.subheader(common.tr("需巡查的隐患点与需转移的群众", "Hazard points to patrol and people to move"))
     _to_move(result, lang)

@@ -221,6 +221,12 @@ def shown_number(value: object) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+def readable(table: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """``table`` (from :func:`present`) styled for the screen with :func:`shown_number`: 15,037 people, blank where
+    a value does not apply.  Meant for summary tables; the downloads keep the numbers as numbers."""
+    return table.style.format(shown_number)
+
+
 def highlight_rows(table: pd.DataFrame, mask: Sequence[bool], colour: str = "#fde0dc") -> pd.io.formats.style.Styler:
     """``table`` styled with a background on the rows where ``mask`` is true (unreachable, over capacity ...)."""
     flags = list(mask)
@@ -228,7 +234,7 @@ def highlight_rows(table: pd.DataFrame, mask: Sequence[bool], colour: str = "#fd
     def style(row: pd.Series) -> list[str]:
         return [f"background-color: {colour}" if flags[row.name] else ""] * len(row)
 
-    return table.style.apply(style, axis=1).format(shown_number)
+    return readable(table).apply(style, axis=1)
 
 
 def md_escape(text: object) -> str:
