@@ -224,7 +224,11 @@ def shown_number(value: object) -> str:
 def readable(table: pd.DataFrame) -> pd.io.formats.style.Styler:
     """``table`` (from :func:`present`) styled for the screen with :func:`shown_number`: 15,037 people, blank where
     a value does not apply.  Meant for summary tables; the downloads keep the numbers as numbers."""
-    return table.style.format(shown_number)
+    # Streamlit draws a missing cell as "None" whatever the style says: columns with gaps become text (shown as
+    # written); whole columns stay numbers, so they still sort as numbers.
+    gaps = [column for column in table.columns if table[column].isna().any()]
+    shown = table.assign(**{column: table[column].map(shown_number) for column in gaps}) if gaps else table
+    return shown.style.format(shown_number)
 
 
 def highlight_rows(table: pd.DataFrame, mask: Sequence[bool], colour: str = "#fde0dc") -> pd.io.formats.style.Styler:
