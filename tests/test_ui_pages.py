@@ -95,6 +95,8 @@ def test_highlighted_tables_show_numbers_as_a_reader_writes_them():
     # Streamlit draws a missing value as "None" whatever the style: a column with gaps is sent as text.
     data = widgets.readable(table).data
     assert data["说明"].tolist() == ["", "绕行"] and data["路线长度（米）"].dtype.kind == "f"
+    big = pd.concat([table] * (widgets.READABLE_ROWS // 2 + 1), ignore_index=True)
+    assert widgets.readable(big) is big  # too many cells to style on every rerun
     assert [widgets.shown_number(v) for v in (2.0, 0.25, np.int64(12000), True, "BZ1", float("nan"))] == [
         "2",
         "0.2",

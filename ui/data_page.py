@@ -397,7 +397,9 @@ def _status_form(version: common.DataVersion, lang: str) -> None:
 
 def _overview(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     report = common.validation(version)
-    st.dataframe(widgets.present(layer_overview(data, report, lang), OVERVIEW_COLUMNS, lang), hide_index=True)
+    st.dataframe(
+        widgets.readable(widgets.present(layer_overview(data, report, lang), OVERVIEW_COLUMNS, lang)), hide_index=True
+    )
     if report.ok:
         st.success(
             common.tr("数据通过校验。", "The data set passes validation.")
@@ -415,7 +417,7 @@ def _overview(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame],
             )
         )
     if report.problems:
-        st.dataframe(widgets.present(problems_table(report), PROBLEM_COLUMNS, lang), hide_index=True)
+        st.dataframe(widgets.readable(widgets.present(problems_table(report), PROBLEM_COLUMNS, lang)), hide_index=True)
 
 
 def _read_only_points(data: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:

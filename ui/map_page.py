@@ -864,7 +864,7 @@ def _sidebar_options(large: bool, choices: list[str]) -> tuple[str, bool, bool]:
 
 
 def _table(frame: pd.DataFrame, columns: Sequence[str], lang: str) -> None:
-    st.dataframe(widgets.present(frame, columns, lang), hide_index=True, width="stretch")
+    st.dataframe(widgets.readable(widgets.present(frame, columns, lang)), hide_index=True, width="stretch")
 
 
 def _show_details(details: HazardDetails, shown_on_map: bool, lang: str) -> None:
