@@ -12,10 +12,11 @@ from layers.common import HazmapLayer, LegendSection, Symbol, badge_marker, geoj
 #: The shelter's own columns, then the load columns of an evacuation result's shelter table, when present.
 _COLUMNS = ("shelter_id", "name", "township", "capacity", "assigned_people", "load_ratio", "over_capacity")
 _MARK = {"zh": "避", "en": "E"}
-#: (smallest, reference, largest) badge edge in pixels; the reference capacity gets the reference edge.
-SIZES = (16.0, 22.0, 34.0)
-REFERENCE_CAPACITY = 500.0
-LEGEND_CAPACITIES = (100.0, 500.0, 2000.0)
+#: (smallest, reference, largest) badge edge in pixels; the reference capacity gets the reference edge.  A
+#: township's centres hold thousands: the largest edge stays small enough not to cover the hazard points around.
+SIZES = (14.0, 20.0, 28.0)
+REFERENCE_CAPACITY = 1000.0
+LEGEND_CAPACITIES = (200.0, 1000.0, 3000.0)
 OVER_CAPACITY_COLOUR = "#d32f2f"
 
 
