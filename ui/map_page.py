@@ -751,7 +751,8 @@ def _cached_map(
     return payload, view
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+# A dozen layers a map, a few maps' worth: at province scale a rendered layer is up to ~3 MB of script.
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _rendered_layer(version: common.DataVersion, key: tuple, _draw: Callable[[], HazmapLayer]) -> RenderedLayer:
     """One layer of one data version, rendered once for every map that draws it (``key``: :class:`LayerSpec`)."""
     return maplayers.render_layer(_draw())
