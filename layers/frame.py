@@ -214,10 +214,10 @@ def split(m: folium.Map, layers: Sequence[RenderedLayer] = ()) -> MapPayload:
         removable.append(_CONTROL)
     data_script = "\n".join(
         [
-            # Leaflet's remove() detaches a layer or control from the map; a no-op for one switched off.
             # Which layers the reader has on, by title, before the previous ones go.
             "var hazmapWasOn = {};",
             "(window.hazmapSwitches || []).forEach(function (s) { hazmapWasOn[s[0]] = map_div.hasLayer(s[1]); });",
+            # Leaflet's remove() detaches a layer or control from the map; a no-op for one switched off.
             "(window.hazmapData || []).forEach(function (item) { item.remove(); });",
             # streamlit-folium removes the layers in window.feature_group before running this: none of ours.
             "window.feature_group = [];",
