@@ -293,11 +293,18 @@ def render_layer(layer: HazmapLayer, base_url: str = DEFAULT_BASE_URL) -> Render
     figure = host.get_root()
     figure.render()
     js_links, css_links = _links(layer)
+    name = layer.get_name()
+    scripts = figure.script._children
+    contents = "\n".join(e._template_str for key, e in scripts.items() if key not in (host.get_name(), name))
+    if not layer.show:
+        # A layer off at first gets its features when first switched on: a map opens with schools, pools and
+        # their coverage in the layer control, and need not build thousands of symbols nobody has asked to see.
+        contents = f"{name}.once('add', function () {{\n{contents}\n}});"
     return RenderedLayer(
-        name=layer.get_name(),
+        name=name,
         title=layer.title,
         show=layer.show,
-        script="\n".join(e._template_str for name, e in figure.script._children.items() if name != host.get_name()),
+        script=f"{scripts[name]._template_str}\n{contents}",
         header=tuple(
             e._template_str
             for name, e in figure.header._children.items()

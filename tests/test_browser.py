@@ -137,12 +137,15 @@ def test_a_filter_swaps_the_layers_in_place_and_keeps_the_readers_view(app_url, 
     schools = inside.locator(".leaflet-control-layers-overlays label", has_text="中小学校").locator("input")
     district = inside.locator(".leaflet-control-layers-overlays label", has_text="行政区").locator("input")
     assert not schools.is_checked() and district.is_checked()
+    school_badges = inside.locator(".leaflet-marker-pane .hazmap-badge", has_text="校")
+    assert school_badges.count() == 0
     schools.check()
     district.uncheck()
     change_filter(page, "灾害类型", "滑坡")  # asserts the iframe was kept
     assert frame.evaluate(_VIEW) == pytest.approx(before)
     # Their switches survived the new data, and the legend follows them.
     assert schools.is_checked() and not district.is_checked()
+    assert school_badges.count() > 0  # built when first switched on (layers.frame.render_layer)
     legend = inside.locator(".hazmap-legend-layer")
     assert legend.filter(has_text="中小学校").is_visible() and not legend.filter(has_text="行政区").is_visible()
     # The previous layers, layer control and legend are gone, not piled up.

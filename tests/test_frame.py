@@ -129,6 +129,12 @@ def test_a_rendered_layer_keeps_its_name_switch_and_assets(data):
     assert rendered.name == layer.get_name() and rendered.show is False
     assert f"var {rendered.name} = L.featureGroup" in rendered.script
     assert f"{rendered.name}.addTo(map_div)" not in rendered.script  # off until switched on
+    # ... and its features are built when it is first switched on, not when the map opens.
+    opening, lazily = rendered.script.split(f"{rendered.name}.once('add', function () {{\n", 1)
+    assert "L.featureGroup" in opening and "L.geoJson" not in opening
+    assert "L.geoJson" in lazily and lazily.rstrip().endswith("});")
+    shown = render_layer(next(layer for layer in all_layers(data) if layer.title == "转移路线"))
+    assert ".once('add'" not in shown.script and f"{shown.name}.addTo(map_div)" in shown.script
     assert rendered.js_links == ("../../app/static/vendor/leaflet-textpath/leaflet.textpath.js",)
     assert 'style="display:none"' in rendered.legend
 
