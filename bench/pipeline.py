@@ -5,8 +5,9 @@ Run from the project root::
     .venv/bin/python -m bench.pipeline [--scale 100] [--seed 2022] [--repeat 3] [--route-sample 100]
 
 The data is the synthetic demo (``geo.demo.build``) at the given scale, written once to
-``bench/output/demo-scale<scale>-seed<seed>.gpkg`` by ``python -m geo demo-data`` in a child process (so that
-building it does not count in this process' peak memory) and reused while the file exists.
+``bench/output/demo-scale<scale>-seed<seed>-<generator hash>.gpkg`` by ``python -m geo demo-data`` in a child
+process (so that building it does not count in this process' peak memory) and reused while the file exists and
+``geo/demo.py`` is unchanged.
 
 hazmap: reading the GeoPackage, the exposure by warning area, the evacuation routes, pool coverage and pool siting,
 each timed alone, then the whole pipeline (read + all four) timed as one; every figure is the median of
@@ -29,6 +30,7 @@ be covered by a pool.  Figures and checks are printed and written to ``bench/out
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -82,8 +84,13 @@ def timed(step: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 
 def demo_file(scale: int, seed: int) -> tuple[Path, float | None]:
-    """The demo GeoPackage of this scale and seed, and the seconds it took to write it (None if it existed)."""
-    path = OUTPUT / f"demo-scale{scale}-seed{seed}.gpkg"
+    """The demo GeoPackage of this scale and seed, and the seconds it took to write it (None if it existed).
+
+    The name carries a hash of the generator's source: a changed generator writes a new file instead of the
+    benchmark timing the data of an older one.
+    """
+    generator = hashlib.sha256((ROOT / "geo" / "demo.py").read_bytes()).hexdigest()[:10]
+    path = OUTPUT / f"demo-scale{scale}-seed{seed}-{generator}.gpkg"
     if path.exists():
         return path, None
     OUTPUT.mkdir(parents=True, exist_ok=True)
