@@ -163,16 +163,7 @@ def pool_coverage(conn: Connection, k: int, candidates: int) -> pd.DataFrame:
 # Comparing with hazmap
 
 #: The exposure counts compared between the engines.
-EXPOSURE_COUNTS = [
-    "hazard_points",
-    "threatened_people",
-    "threatened_households",
-    "villages_in_danger_zones",
-    "people_in_danger_zones",
-    "households_in_danger_zones",
-    "schools_in_danger_zones",
-    "students_in_danger_zones",
-]
+EXPOSURE_COUNTS = exposure.HEADLINE_COUNTS
 ROUTE_KEY = ["hazard_id", "origin_kind", "origin_id"]
 #: Route lengths that should be the same number agree to this many metres.
 SAME_LENGTH_M = 1e-3

@@ -53,6 +53,8 @@ COUNT_COLUMNS = [
     "schools_in_danger_zones",
     "students_in_danger_zones",
 ]
+#: The headline counts: ``COUNT_COLUMNS`` without the breakdowns by danger grade and hazard type.
+HEADLINE_COUNTS = [c for c in COUNT_COLUMNS if c not in (*_GRADE_COLUMNS, *_TYPE_COLUMNS)]
 
 
 # --------------------------------------------------------------------------------------------------

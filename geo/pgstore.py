@@ -658,7 +658,7 @@ def pull(url: str, path: str | os.PathLike, *, user: str) -> dict[str, int]:
 
 #: Counts of :func:`exposure_counts`: those of :data:`geo.exposure.COUNT_COLUMNS` but the breakdowns by grade
 #: and type.
-EXPOSURE_COUNTS = [c for c in exposure.COUNT_COLUMNS if not c.startswith(("danger_grade_", "hazard_type_"))]
+EXPOSURE_COUNTS = exposure.HEADLINE_COUNTS
 
 _EXPOSURE_SQL = """
 WITH member AS (

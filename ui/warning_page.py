@@ -51,29 +51,13 @@ AREA_COLUMNS = (
     "issued_at",
     "valid_until",
     "area_km2",
-    "hazard_points",
-    "threatened_people",
-    "threatened_households",
-    "villages_in_danger_zones",
-    "people_in_danger_zones",
-    "households_in_danger_zones",
-    "schools_in_danger_zones",
-    "students_in_danger_zones",
+    *exposure.HEADLINE_COUNTS,
     "shelters",
     "shelter_capacity",
     "patrol",
     "evacuate",
 )
-COUNT_COLUMNS = (
-    "hazard_points",
-    "threatened_people",
-    "threatened_households",
-    "villages_in_danger_zones",
-    "people_in_danger_zones",
-    "households_in_danger_zones",
-    "schools_in_danger_zones",
-    "students_in_danger_zones",
-)
+COUNT_COLUMNS = tuple(exposure.HEADLINE_COUNTS)
 TOWNSHIP_COLUMNS = ("township", "level", *[f"hazard_points_{level}" for level in LEVELS_DOWN], *COUNT_COLUMNS)
 DISTRICT_COLUMNS = ("level", *COUNT_COLUMNS, "patrol", "evacuate", "shelters", "shelter_capacity")
 HAZARD_COLUMNS = (
