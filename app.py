@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo import auth
+from geo.access import auth
 from ui import admin_page, common, data_page, evacuation_page, map_page, pools_page, warning_page
 from ui import auth as signin
 

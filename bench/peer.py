@@ -20,10 +20,11 @@ from pathlib import Path
 import pandas as pd
 from psycopg import Connection
 
-from geo import exposure, rules
+from geo.analysis import exposure
+from geo.model import rules
 
 SQL_DIR = Path(__file__).resolve().parent / "peer_sql"
-#: Two positions along a road closer than this are one vertex (geo.network uses the same 1 cm).
+#: Two positions along a road closer than this are one vertex (geo.analysis.network uses the same 1 cm).
 SAME_POINT_M = 0.01
 
 
@@ -74,7 +75,8 @@ def exposure_counts(conn: Connection, *, union: bool = False) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``kind`` (``area`` | ``level`` | ``township`` | ``district``), ``grp`` (warning_id, level code, township
-        name, ``total``) and the counts, named as in :data:`geo.exposure.COUNT_COLUMNS`; only groups with a point.
+        name, ``total``) and the counts, named as in :data:`geo.analysis.exposure.COUNT_COLUMNS`; only groups with a
+        point.
     """
     levels = sorted(rules.WARNING_LEVELS, key=rules.level_rank)
     run(conn, "exposure_groups", {"levels": levels, "unknown": exposure.UNKNOWN_TOWNSHIP})

@@ -48,7 +48,9 @@ import psycopg
 from pyproj import CRS
 
 from bench import peer
-from geo import evacuation, exposure, network, pools, siting, store
+from geo import store
+from geo.analysis import evacuation, exposure, pools, siting
+from geo.model import crs as model_crs
 from geo.settings import AnalysisSettings
 from tests import pgcluster
 
@@ -111,7 +113,7 @@ def route_sample(hazard_points: gpd.GeoDataFrame, size: int) -> list[str] | None
 def run_hazmap(path: Path, repeat: int, sample: list[str] | None) -> dict[str, Any]:
     """Time hazmap's steps and whole pipeline; return the times, the results the checks need, and peak memory."""
     times: dict[str, float] = {}
-    times["read"], layers = timed(lambda: store.read_layers(path), repeat)
+    times["read"], layers = timed(lambda: store.open(path).read_layers(), repeat)
     times["exposure"], exposed = timed(lambda: exposure.analyse(layers), repeat)
     times["routes"], routes = timed(lambda: evacuation.evacuation_routes(layers), repeat)
     if sample is not None:
@@ -120,7 +122,7 @@ def run_hazmap(path: Path, repeat: int, sample: list[str] | None) -> dict[str, A
     times["siting"], _ = timed(lambda: siting.site_pools(layers), repeat)
 
     def pipeline() -> None:
-        data = store.read_layers(path)
+        data = store.open(path).read_layers()
         exposure.analyse(data)
         evacuation.evacuation_routes(data)
         pools.pool_coverage(data)
@@ -133,7 +135,7 @@ def run_hazmap(path: Path, repeat: int, sample: list[str] | None) -> dict[str, A
         "exposure": exposed,
         "routes": routes,
         "coverage": coverage,
-        "coverage_crs": pools.metric_crs(layers),
+        "coverage_crs": model_crs.data_metric_crs(layers),
         # ru_maxrss is in KiB on Linux.
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -142,7 +144,7 @@ def run_hazmap(path: Path, repeat: int, sample: list[str] | None) -> dict[str, A
 def run_peer(layers: dict[str, gpd.GeoDataFrame], repeat: int, sample: list[str] | None) -> dict[str, Any]:
     """Load the layers into a throwaway PostGIS cluster and time the same analyses there."""
     analysis = AnalysisSettings()
-    srid = CRS(network.metric_crs(layers["roads"])).to_epsg()
+    srid = CRS(model_crs.metric_crs(layers["roads"])).to_epsg()
     times: dict[str, float] = {}
     with pgcluster.throwaway_cluster(PEER_SETTINGS) as url, psycopg.connect(url, autocommit=True) as conn:
         versions = conn.execute("SELECT version(), postgis_lib_version(), pgr_version()").fetchone()
@@ -336,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
 
     path, written_s = demo_file(args.scale, args.seed)
-    sample = route_sample(store.read_layer(path, "hazard_points"), args.route_sample)
+    sample = route_sample(store.open(path).read_layer("hazard_points"), args.route_sample)
     hazmap = run_hazmap(path, args.repeat, sample)
     machine_text = machine()
     theirs = run_peer(hazmap["layers"], args.repeat, sample)

@@ -38,7 +38,7 @@ def _cmd_demo_data(args) -> int:
     from geo import demo, store
 
     gdfs = demo.build(scale=args.scale, seed=args.seed)
-    store.create(args.out, gdfs, user="demo-data")
+    store.open(args.out).create(gdfs, user="demo-data")
     counts = ", ".join(f"{name} {len(gdf)}" for name, gdf in gdfs.items())
     print(f"wrote {args.out}: {counts}")
     return 0
@@ -51,14 +51,13 @@ def _add_validate(sub) -> None:
 
 
 def _cmd_validate(args) -> int:
-    from geo import schema
+    from geo import store
 
-    path = settings.data_path(args.data)
-    report = schema.validate(path)
+    report = store.open(args.data).validate()
     if args.json:
-        _print_json({"data": settings.redact(path), **report.to_dict()})
+        _print_json({"data": args.data.label, **report.to_dict()})
     else:
-        print(f"{settings.redact(path)}: {report.summary()}")
+        print(f"{args.data.label}: {report.summary()}")
     return 0 if report.ok else EXIT_INVALID
 
 
@@ -86,13 +85,13 @@ def _cmd_exposure(args) -> int:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    from geo import exposure, store
+    from geo import store
+    from geo.analysis import exposure
 
     if args.warnings_layer and not args.warnings:
         raise ValueError("--warnings-layer needs --warnings FILE")
-    path = settings.data_path(args.data)
     own = [] if args.warnings or args.warning else ["warning_areas"]
-    layers = store.read_layers(path, [*exposure.INPUT_LAYERS, *own])
+    layers = store.open(args.data).read_layers([*exposure.INPUT_LAYERS, *own])
     warnings = []
     if args.warnings:
         try:
@@ -106,9 +105,9 @@ def _cmd_exposure(args) -> int:
         warnings.append(exposure.township_warnings(exposure.parse_assignments(args.warning), layers["townships"]))
     result = exposure.analyse(layers, warnings or None)
     if args.json:
-        _print_json({"data": settings.redact(path), **result.to_json_dict()})
+        _print_json({"data": args.data.label, **result.to_json_dict()})
     else:
-        print(f"{settings.redact(path)}\n\n{result.to_text()}")
+        print(f"{args.data.label}\n\n{result.to_text()}")
     return 0
 
 
@@ -126,13 +125,12 @@ def _pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _pool_layers(args) -> tuple[str, dict]:
-    """The data path and the layers the pool analyses read (roads only for the network metric)."""
+def _pool_layers(args) -> dict:
+    """The layers the pool analyses read (roads only for the network metric)."""
     from geo import store
 
-    path = settings.data_path(args.data)
     names = ["district", "townships", "schools", "pools", *(["roads"] if args.metric == "network" else [])]
-    return path, store.read_layers(path, names)
+    return store.open(args.data).read_layers(names)
 
 
 def _add_pools(sub) -> None:
@@ -144,15 +142,15 @@ def _add_pools(sub) -> None:
 def _cmd_pools(args) -> int:
     from dataclasses import replace
 
-    from geo import pools
+    from geo.analysis import pools
 
-    path, layers = _pool_layers(args)
+    layers = _pool_layers(args)
     chosen = replace(settings.AnalysisSettings(), k_pools=args.k, service_radius_m=args.radius)
     result = pools.pool_coverage(layers, chosen, metric=args.metric)
     if args.json:
-        _print_json({"data": settings.redact(path), **result.to_dict()})
+        _print_json({"data": args.data.label, **result.to_dict()})
     else:
-        print(f"{settings.redact(path)}\n\n{result.to_text()}")
+        print(f"{args.data.label}\n\n{result.to_text()}")
     return 0
 
 
@@ -190,9 +188,9 @@ def _cmd_site_pools(args) -> int:
     import geopandas as gpd
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    from geo import siting
+    from geo.analysis import siting
 
-    path, layers = _pool_layers(args)
+    layers = _pool_layers(args)
     chosen = replace(settings.AnalysisSettings(), service_radius_m=args.radius)
     if args.what_if:
         result = siting.what_if(layers, args.what_if, chosen, metric=args.metric)
@@ -213,9 +211,9 @@ def _cmd_site_pools(args) -> int:
             require_each_township=args.require_each_township,
         )
     if args.json:
-        _print_json({"data": settings.redact(path), **result.to_dict()})
+        _print_json({"data": args.data.label, **result.to_dict()})
     else:
-        print(f"{settings.redact(path)}\n\n{result.to_text()}")
+        print(f"{args.data.label}\n\n{result.to_text()}")
     return 0
 
 
@@ -236,20 +234,20 @@ def _add_routes(sub) -> None:
 def _cmd_routes(args) -> int:
     from dataclasses import replace
 
-    from geo import evacuation, store
+    from geo import store
+    from geo.analysis import evacuation
 
     if args.out:
         evacuation.route_file_driver(args.out)  # refuse a bad file name before the analysis runs
-    path = settings.data_path(args.data)
-    layers = store.read_layers(path, list(evacuation.INPUT_LAYERS))
+    layers = store.open(args.data).read_layers(list(evacuation.INPUT_LAYERS))
     chosen = replace(settings.AnalysisSettings(), walk_speed_kmh=args.speed)
     result = evacuation.evacuation_routes(layers, chosen, hazard_ids=args.hazard)
     if args.out:
         evacuation.write_routes(result.routes, args.out)
     if args.json:
-        _print_json({"data": settings.redact(path), **result.to_json_dict()})
+        _print_json({"data": args.data.label, **result.to_json_dict()})
     else:
-        print(f"{settings.redact(path)}\n\n{result.to_text()}")
+        print(f"{args.data.label}\n\n{result.to_text()}")
         if args.out:
             print(f"\nwrote {len(result.routes)} routes to {args.out}")
     return 0
@@ -275,13 +273,13 @@ def _add_db(sub) -> None:
 def _cmd_db(args) -> int:
     import getpass
 
-    from geo import pgstore
-    from geo.schema import SchemaError
+    from geo.model.schema import SchemaError
+    from geo.store import Source, transfer
 
-    copy = pgstore.push if args.db_action == "push" else pgstore.pull
-    source, target = (settings.redact(where) for where in (args.source, args.target))
+    copy = transfer.push if args.db_action == "push" else transfer.pull
+    source, target = Source.of(args.source), Source.of(args.target)
     try:
-        counts = copy(args.source, args.target, user=args.user or getpass.getuser())
+        counts = copy(source, target, user=args.user or getpass.getuser())
     except SchemaError as exc:
         print(f"{source}: {exc.report.summary()}", file=sys.stderr)
         return EXIT_INVALID
@@ -321,7 +319,7 @@ def _cmd_import(args) -> int:
     options = importers.ImportOptions(
         args.layer, args.source_layer, args.sheet, args.encoding, args.crs, args.from_gcj02
     )
-    plan = importers.preview_import(args.file, settings.data_path(args.data), options)
+    plan = importers.preview_import(args.file, args.data, options)
     if args.rejected_out and plan.rejected:
         importers.write_rejected(plan, args.rejected_out)
     result = None
@@ -333,7 +331,7 @@ def _cmd_import(args) -> int:
         print(plan.to_text() + "\n")
         if result is not None:
             counts = f"{len(result.added)} added, {len(result.updated)} updated"
-            print(f"已写入 / written to {settings.redact(plan.data)}: {counts}")
+            print(f"已写入 / written to {plan.data.label}: {counts}")
         elif args.yes:
             print(
                 f"{len(plan.rejected)} 行被拒绝，未写入 / {len(plan.rejected)} row(s) rejected: nothing written; "
@@ -375,7 +373,7 @@ def _add_users(sub) -> None:
 def _cmd_users(args) -> int:
     import getpass
 
-    from geo import auth
+    from geo.access import auth
 
     path = auth.users_path(args.file)
     if args.users_action == "list":
@@ -433,7 +431,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = globals()["_cmd_" + args.command.replace("-", "_")]
-    from geo.store import StoreError
+    from geo.store import Source, StoreError
+
+    if "data" in args:
+        args.data = Source.of(args.data)  # the data source is made once; every command takes it from here
 
     try:
         return handler(args)

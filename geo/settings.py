@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The embedded demo data set (synthetic data on the real outline of Changjiang District).
@@ -13,24 +12,13 @@ DEMO_DATA = ROOT / "hazard_points.gpkg"
 
 
 def data_path(explicit: str | os.PathLike | None = None) -> str:
-    """The data set to use: an explicit path, else ``HAZMAP_DATA``, else the demo GeoPackage."""
+    """The data set to use: an explicit path or URL, else ``HAZMAP_DATA``, else the demo GeoPackage.
+
+    Only :class:`geo.store.Source` reads this string, to tell a GeoPackage from a database.
+    """
     if explicit:
         return os.fspath(explicit)
     return os.environ.get("HAZMAP_DATA") or os.fspath(DEMO_DATA)
-
-
-def is_database_url(path: object) -> bool:
-    """True when ``path`` names a PostgreSQL database (``postgresql://`` or ``postgres://``), not a file."""
-    return isinstance(path, str) and path.startswith(("postgresql://", "postgres://"))
-
-
-def redact(where: str | os.PathLike) -> str:
-    """Name a data set in messages and output: a database URL without its password or options, a path as it is."""
-    if not is_database_url(where):
-        return os.fspath(where)
-    parts = urlsplit(where)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host, query=""))
 
 
 @dataclass(frozen=True)

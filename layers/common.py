@@ -24,12 +24,13 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
-from geo.schema import ACCEPTED_CRS, LAYERS, STORAGE_CRS
+from geo.model.crs import ACCEPTED_CRS, STORAGE_CRS
+from geo.model.schema import LAYERS
 from layers import i18n
 from layers.escape import escape_text, is_missing
 
 #: Low to high: warning levels blue/yellow/orange/red (plan 4.4), and danger grades small..giant in the same
-#: order; the same colours as the default QGIS styles of geo/qgis_style.py.
+#: order; the same colours as the default QGIS styles of geo/store/qgis_style.py.
 FOUR_COLOURS = ("#1e6fd9", "#f5c800", "#ff8000", "#dc0000")
 #: Decimals kept in GeoJSON coordinates: 1e-6 degree is about 0.1 m, far below a screen pixel.
 COORD_DECIMALS = 6

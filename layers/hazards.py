@@ -9,7 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 from folium.plugins import MarkerCluster
 
-from geo.schema import GRADES, HAZARD_TYPES
+from geo.model.schema import GRADES, HAZARD_TYPES
 from layers import i18n
 from layers.common import FOUR_COLOURS, HazmapLayer, LegendSection, Symbol, badge_marker, geojson
 

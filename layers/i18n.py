@@ -1,6 +1,6 @@
 """Labels the map shows, in Chinese (default) or English.
 
-Layer and column titles and enum labels come from :mod:`geo.schema`, so the map, the GeoPackage aliases and
+Layer and column titles and enum labels come from :mod:`geo.model.schema`, so the map, the GeoPackage aliases and
 the reports name things alike.  The map also shows columns of analysis results (route length, shelter load,
 ...) that are not in the data model; their titles are kept here.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from geo import rules
-from geo.schema import LAYERS
+from geo.model import rules
+from geo.model.schema import LAYERS
 
 LANGS = ("zh", "en")
 

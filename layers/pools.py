@@ -1,6 +1,6 @@
 """Swimming pools with their service radius, and the links from schools without a pool to their nearest pools.
 
-The links and radii are drawn from the result of :func:`geo.pools.pool_coverage` (its ``nearest`` table):
+The links and radii are drawn from the result of :func:`geo.analysis.pools.pool_coverage` (its ``nearest`` table):
 this module measures nothing, it only joins that table to the points it names.
 """
 
@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.schema import POOL_STATUS, STORAGE_CRS
+from geo.model.crs import STORAGE_CRS
+from geo.model.schema import POOL_STATUS
 from geo.settings import AnalysisSettings
 from layers import i18n
 from layers.common import HazmapLayer, LegendSection, Symbol, badge_marker, geojson, lonlat
@@ -99,7 +100,7 @@ def coverage_layer(
         The ``schools`` and ``pools`` layers (any frames with ``school_id``/``pool_id``, ``name``, points).
     nearest
         One row per school and near pool: ``school_id``, ``pool_id``, ``distance_m`` (and ``metric``, as
-        :func:`geo.pools.pool_coverage` gives it in ``PoolCoverage.nearest``).
+        :func:`geo.analysis.pools.pool_coverage` gives it in ``PoolCoverage.nearest``).
     k
         The k of the k-pool radius: a circle of the distance to the k-th nearest pool is drawn around
         schools with at least k pools in ``nearest`` (SCHEMA.md, pool coverage).

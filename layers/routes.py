@@ -16,7 +16,7 @@ from folium.plugins import PolyLineTextPath
 from folium.template import Template
 from folium.utilities import JsCode
 
-from geo.evacuation import ROUTES_LAYER, reason_texts
+from geo.analysis.evacuation import ROUTES_LAYER, reason_texts
 from layers import i18n
 from layers.common import DEFAULT_SIMPLIFY_M, HazmapLayer, LegendSection, Symbol, geojson
 
@@ -67,7 +67,7 @@ def route_layer(
     Parameters
     ----------
     routes
-        The routes of :func:`geo.evacuation.evacuation_routes`: lines from origin to shelter with at least
+        The routes of :func:`geo.analysis.evacuation.evacuation_routes`: lines from origin to shelter with at least
         ``origin_id``, ``origin_name`` and ``shelter_id``; its other columns of ``_COLUMNS`` show in the popup.
         A route sent to another shelter than its assigned one says why on hover, in ``lang``.
     simplify_m

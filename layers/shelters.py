@@ -26,7 +26,7 @@ def shelter_layer(shelters: gpd.GeoDataFrame, *, lang: str = "zh", show: bool = 
     Parameters
     ----------
     shelters
-        The ``shelters`` layer, or the shelter table of :func:`geo.evacuation.evacuation_routes`, whose
+        The ``shelters`` layer, or the shelter table of :func:`geo.analysis.evacuation.evacuation_routes`, whose
         ``assigned_people``, ``load_ratio`` and ``over_capacity`` then show in the popup and colour.
     """
     base = Symbol(

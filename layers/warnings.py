@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from geo.schema import WARNING_LEVELS, WARNING_RANK
+from geo.model.schema import WARNING_LEVELS, WARNING_RANK
 from layers import i18n
 from layers.common import DEFAULT_SIMPLIFY_M, FOUR_COLOURS, HazmapLayer, LegendSection, Symbol, geojson
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 from shapely.geometry import LineString, Point, box
 
-from geo.schema import LAYERS, STORAGE_CRS
+from geo.model.crs import STORAGE_CRS
+from geo.model.schema import LAYERS
 
 UPDATED = "2024-05-01T08:00:00Z"
 

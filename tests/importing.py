@@ -24,7 +24,7 @@ _GEOD = pyproj.Geod(ellps="GRS80")
 def make_template(folder: Path) -> Path:
     """The tiny data set written by the store, to copy for each test."""
     path = folder / "template.gpkg"
-    store.create(path, tiny_dataset(), user="fixture")
+    store.open(path).create(tiny_dataset(), user="fixture")
     return path
 
 

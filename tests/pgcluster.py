@@ -31,7 +31,8 @@ import psycopg
 import shapely
 from psycopg import Connection, sql
 
-from geo import schema
+from geo.model import crs as model_crs
+from geo.model import schema
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_SHARE = Path("/usr/share/postgresql/15")
@@ -239,7 +240,7 @@ def load_layers(conn: Connection, layers: Mapping[str, gpd.GeoDataFrame], metric
     counts = {}
     with conn.transaction():
         for name, frame in layers.items():
-            if frame.crs is None or frame.crs.to_epsg() not in schema.ACCEPTED_CRS:
+            if frame.crs is None or frame.crs.to_epsg() not in model_crs.ACCEPTED_CRS:
                 raise ValueError(f"{name}: expected EPSG:4490, got {frame.crs}")
             fields = [f for f in schema.LAYERS[name].fields if f.name in frame.columns]
             table = sql.Identifier(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import pgstore, store
+from geo import store
 from tests import pgcluster
 from tests.fixtures import tiny_dataset
 from tests.users import app, problems, rendered
@@ -29,7 +29,7 @@ def database() -> str:
     if missing:
         pytest.fail(f"PostgreSQL 15/PostGIS missing ({', '.join(missing)}): run `make test`", pytrace=False)
     with pgcluster.throwaway_cluster() as url:
-        store.create(url, tiny_dataset(), user="fixture")
+        store.open(url).create(tiny_dataset(), user="fixture")
         yield url
 
 
@@ -37,8 +37,8 @@ def database() -> str:
 def test_the_data_version_of_a_database_is_its_url_and_newest_audit_row(database, monkeypatch):
     monkeypatch.setenv("HAZMAP_DATA", database)
     version = common.data_version()
-    assert version.path == database and version.stamp == (pgstore.last_change(database),) and version.masked
-    store.update_hazard_point(database, "H1", {"village": "新村"}, user="test")
+    assert version.source.location == database and version.stamp == (store.open(database).stamp()[0],) and version.masked
+    store.open(database).update_hazard_point("H1", {"village": "新村"}, user="test")
     assert common.data_version().stamp == (version.stamp[0] + 1,)
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import evacuation, exposure, store
+from geo import store
+from geo.analysis import evacuation, exposure
 from geo.settings import DEMO_DATA
 from layers.assets import remote_references
 from layers.common import HazmapLayer, walk
@@ -25,7 +26,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 @pytest.fixture(scope="module")
 def demo() -> dict[str, gpd.GeoDataFrame]:
     """The demo data set, read once; tests only read it."""
-    return store.read_layers(DEMO_DATA)
+    return store.open(DEMO_DATA).read_layers()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import threading
 
 import pytest
 
-from geo import auth, cli, store
+from geo import cli, store
+from geo.access import auth
 from geo.settings import DEMO_DATA
 from tests.users import FAST_ROUNDS, PASSWORD, app, open_page, pages, problems, write_users
 from ui import admin_page, data_page, import_panel
@@ -251,7 +252,7 @@ def test_a_viewer_gets_no_editor_and_cannot_save_or_import_by_calling_the_functi
     assert _editors(at) == [] and not {"保存修改", "变更状态", "确认导入"} & _labels(at)
     before = _digest(demo_copy)
     viewer = auth.User("viewer1", "viewer")
-    first = store.read_layer(demo_copy, "hazard_points").iloc[0]
+    first = store.open(demo_copy).read_layer("hazard_points").iloc[0]
     edit = data_page.RowEdit(first["hazard_id"], int(first["version"]), {"name": "改名"})
     with pytest.raises(PermissionError, match="viewer1"):
         data_page.save_edits(demo_copy, [edit], viewer)

@@ -113,7 +113,7 @@ def test_warning_page_lists_the_warning_areas_at_risk(app_url, guarded):
     page = guarded.page
     open_map(page, app_url)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="预警").click()
-    warning_ids = store.read_layers(DEMO_DATA)["warning_areas"]["warning_id"]
+    warning_ids = store.open(DEMO_DATA).read_layers()["warning_areas"]["warning_id"]
     tables = page.get_by_test_id("stDataFrame").locator("table")
     for warning_id in warning_ids:
         tables.filter(has_text=warning_id).first.wait_for(state="attached", timeout=60_000)
@@ -155,7 +155,7 @@ def test_a_filter_swaps_the_layers_in_place_and_keeps_the_readers_view(app_url, 
     assert overlays >= 11  # one switch per layer, district and townships apart
 
     # A township filter changes the extent: the view moves to the township.
-    hazards = store.read_layers(DEMO_DATA)["hazard_points"]
+    hazards = store.open(DEMO_DATA).read_layers()["hazard_points"]
     township = hazards.loc[(hazards["hazard_type"] == "landslide") & (hazards["status"] == "active"), "township"]
     township = township.iloc[0]  # one with landslides, so the filtered map still shows points
     change_filter(page, "乡镇（街道）", township)
@@ -175,7 +175,7 @@ def test_a_point_clicked_again_after_a_search_is_selected_again(app_url, guarded
     where = frame.evaluate("f => { const p = f.contentWindow.map_div._popup.getLatLng(); return [p.lat, p.lng]; }")
     page.get_by_role("heading", name=f"隐患点 {clicked}").wait_for(timeout=30_000)
 
-    other = next(h for h in store.read_layers(DEMO_DATA)["hazard_points"]["hazard_id"] if h != clicked)
+    other = next(h for h in store.open(DEMO_DATA).read_layers()["hazard_points"]["hazard_id"] if h != clicked)
     search = page.get_by_test_id("stSidebar").get_by_label("搜索隐患点")
     search.fill(other)
     search.press("Enter")

@@ -38,7 +38,7 @@ def _editor(path: str, worker: int, edits: int, barrier, results) -> None:
         outcomes = []
         for i in range(edits):
             hazard_id = POINTS[(worker + i) % len(POINTS)]
-            row = store.read_layer(path, "hazard_points").set_index("hazard_id").loc[hazard_id]
+            row = store.open(path).read_layer("hazard_points").set_index("hazard_id").loc[hazard_id]
             token = f"w{worker}e{i:02d}"
             signal = row["warning_signal"]
             change = {
@@ -47,8 +47,8 @@ def _editor(path: str, worker: int, edits: int, barrier, results) -> None:
             }
             outcome = {"hazard_id": hazard_id, "token": token, "user": f"editor{worker}", "read": int(row["version"])}
             try:
-                new = store.update_hazard_point(
-                    path, hazard_id, change, user=outcome["user"], expected_version=outcome["read"]
+                new = store.open(path).update_hazard_point(
+                    hazard_id, change, user=outcome["user"], expected_version=outcome["read"]
                 )
                 outcome |= {"accepted": True, "version": new["version"]}
             except store.ConflictError as exc:
@@ -79,11 +79,11 @@ def run_editors(path: str, edits: int) -> pd.DataFrame:
 
 
 def assert_every_accepted_edit_and_no_other(path: str, edits: int) -> None:
-    before = store.read_layer(path, "hazard_points").set_index("hazard_id")
-    logged = len(store.read_audit(path))
+    before = store.open(path).read_layer("hazard_points").set_index("hazard_id")
+    logged = len(store.open(path).read_audit())
     outcomes = run_editors(path, edits)
-    after = store.read_layer(path, "hazard_points").set_index("hazard_id")
-    log = store.read_audit(path).iloc[logged:]
+    after = store.open(path).read_layer("hazard_points").set_index("hazard_id")
+    log = store.open(path).read_audit().iloc[logged:]
 
     assert len(outcomes) == WORKERS * edits
     accepted, refused = outcomes[outcomes["accepted"]], outcomes[~outcomes["accepted"]]
@@ -119,12 +119,12 @@ def cluster() -> Iterator[str]:
 
 @pytest.mark.postgis
 def test_parallel_editors_lose_no_edit_on_postgis(cluster):
-    store.create(cluster, tiny_dataset(), user="fixture")
+    store.open(cluster).create(tiny_dataset(), user="fixture")
     assert_every_accepted_edit_and_no_other(cluster, edits=25)
 
 
 def test_parallel_editors_lose_no_edit_on_a_geopackage(tmp_path):
     # Fewer edits: every GeoPackage edit rewrites and re-validates the whole file under the writers' lock.
     path = tmp_path / "data.gpkg"
-    store.create(path, tiny_dataset(), user="fixture")
+    store.open(path).create(tiny_dataset(), user="fixture")
     assert_every_accepted_edit_and_no_other(str(path), edits=6)

@@ -12,8 +12,10 @@ from geopandas.testing import assert_geodataframe_equal
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo import demo, rules, schema
-from geo.gcj02 import gcj02_to_wgs84
+from geo import demo
+from geo.model import crs as model_crs
+from geo.model import rules, schema
+from geo.model.gcj02 import gcj02_to_wgs84
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def frames() -> dict[str, gpd.GeoDataFrame]:
 
 @pytest.fixture(scope="module")
 def metric(frames) -> dict[str, gpd.GeoDataFrame]:
-    return {name: gdf.to_crs(schema.DISTRICT_METRIC_CRS) for name, gdf in frames.items()}
+    return {name: gdf.to_crs(model_crs.DISTRICT_METRIC_CRS) for name, gdf in frames.items()}
 
 
 def _road_components(roads: gpd.GeoDataFrame) -> np.ndarray:

@@ -10,16 +10,17 @@ import pytest
 import shapely
 from pandas.testing import assert_frame_equal
 
-from geo import demo, schema, settings, store
+from geo import demo, settings, store
+from geo.model import schema
 
 
 @pytest.fixture(scope="module")
 def committed():
-    return store.read_layers(settings.DEMO_DATA)
+    return store.open(settings.DEMO_DATA).read_layers()
 
 
 def test_committed_demo_file_is_valid(committed):
-    report = schema.validate(committed)
+    report = schema.validate_frames(committed)
     assert report.ok, report.summary()
     assert set(committed) == set(schema.LAYERS)
 

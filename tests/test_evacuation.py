@@ -15,7 +15,9 @@ import pyogrio
 import pytest
 from shapely import LineString, Point, box
 
-from geo import cli, evacuation, network, store
+from geo import cli, store
+from geo.analysis import evacuation, network
+from geo.model import crs as model_crs
 from geo.settings import DEMO_DATA, AnalysisSettings
 from tests.fixtures import tiny_dataset
 
@@ -294,7 +296,8 @@ def test_searches_are_batched_not_run_per_route(monkeypatch):
         calls.append(len(kwargs["indices"]))
         return real(*args, **kwargs)
 
-    # Searches to assigned shelters run in geo.network, those to the nearest safe shelter in geo.evacuation.
+    # Searches to assigned shelters run in geo.analysis.network, those to the nearest safe shelter in
+    # geo.analysis.evacuation.
     monkeypatch.setattr(network, "dijkstra", counting)
     monkeypatch.setattr(evacuation, "dijkstra", counting)
     steps = list(range(0, 1100, 100))
@@ -363,7 +366,7 @@ def test_settings_defaults_are_used():
 @pytest.fixture
 def tiny_gpkg(tmp_path):
     path = tmp_path / "tiny.gpkg"
-    store.create(path, tiny_dataset(), user="test")
+    store.open(path).create(tiny_dataset(), user="test")
     return path
 
 
@@ -416,7 +419,7 @@ def _shortest_to_safe_shelters(layers, result, settings=None) -> list[tuple[floa
     for an origin off the roads.
     """
     settings = settings or AnalysisSettings()
-    crs = network.metric_crs(layers["roads"])
+    crs = model_crs.metric_crs(layers["roads"])
     hazards = layers["hazard_points"]
     active = hazards[hazards["status"] == "active"].to_crs(crs).set_index("hazard_id")
     zones = layers["danger_zones"].to_crs(crs)
@@ -545,7 +548,7 @@ def test_a_nearest_shelter_behind_another_zone_gives_way_to_the_next_nearest_leg
 
 def test_demo_routes_to_the_nearest_safe_shelter_are_the_shortest_by_brute_force():
     # Every demo route without a usable assigned shelter, against one Dijkstra per route on its own road graph.
-    layers = store.read_layers(DEMO_DATA)
+    layers = store.open(DEMO_DATA).read_layers()
     result = evacuation.evacuation_routes(layers)
     assert _check_nearest_by_brute_force(layers, result) >= 5  # the demo has 8 such routes
 

@@ -8,10 +8,11 @@ import zipfile
 import pytest
 from shapely.geometry import Point, box
 
-from geo import evacuation, rules, schema
+from geo.analysis import evacuation
 from geo.export import cards
 from geo.export.hazard import ExportData, direction_zh, relative_position_zh
 from geo.export.page import BLANK
+from geo.model import rules, schema
 from geo.settings import AnalysisSettings
 from tests.exporting import SETTINGS, difference, fonts_of, page_sizes_mm, pdf_text, render_page
 from tests.fixtures import tiny_dataset

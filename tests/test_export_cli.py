@@ -19,7 +19,7 @@ from tests.fixtures import tiny_dataset
 @pytest.fixture(scope="module")
 def gpkg(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "tiny.gpkg"
-    store.create(path, tiny_dataset(), user="test")
+    store.open(path).create(tiny_dataset(), user="test")
     return str(path)
 
 

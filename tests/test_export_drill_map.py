@@ -12,7 +12,7 @@ import pytest
 from matplotlib.text import Text
 from PIL import Image
 
-from geo import evacuation
+from geo.analysis import evacuation
 from geo.export import drill_map, fonts
 from geo.export.hazard import ExportData
 from tests.exporting import (

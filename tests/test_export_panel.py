@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import exposure, pools, store
+from geo import store
+from geo.analysis import exposure, pools
 from geo.export.hazard import ExportData
 from tests.exporting import SETTINGS
 from tests.fixtures import tiny_dataset
@@ -15,7 +16,7 @@ from ui import export_panel
 @pytest.fixture(scope="module")
 def tiny_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("panel") / "tiny.gpkg"
-    store.create(path, tiny_dataset(), user="test")
+    store.open(path).create(tiny_dataset(), user="test")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HAZMAP_DATA", str(path))
         yield path

@@ -7,8 +7,9 @@ import re
 import openpyxl
 import pytest
 
-from geo import exposure, pools, rules
+from geo.analysis import exposure, pools
 from geo.export import reports
+from geo.model import rules
 from tests.exporting import SETTINGS, fonts_of, page_sizes_mm, pdf_text
 from tests.fixtures import tiny_dataset
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyogrio
 import pytest
 
-from geo import evacuation
+from geo.analysis import evacuation
 from geo.export import files, vector
 from geo.export.hazard import ExportData
 from tests.fixtures import tiny_dataset

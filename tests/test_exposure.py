@@ -1,4 +1,4 @@
-"""Tests of geo.exposure: people and places at risk under the warnings (emergency plan 4.4–4.5, SCHEMA.md).
+"""Tests of geo.analysis.exposure: people and places at risk under the warnings (emergency plan 4.4–4.5, SCHEMA.md).
 
 The fixture is a small map in EPSG:4490 drawn on a grid of 0.01 degree (about 1 km) cells from lon 117.20,
 lat 29.30; ``xy(3, 2.5)`` is 3 cells east and 2.5 cells north of that corner, ``cells(x0, y0, x1, y1)`` a box.
@@ -25,7 +25,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
-from geo import cli, exposure, rules
+from geo import cli
+from geo.analysis import exposure
+from geo.model import rules
 from tests.fixtures import tiny_dataset
 
 ORIGIN = (117.20, 29.30)
@@ -360,7 +362,7 @@ def test_no_warning_gives_empty_tables_and_zero_totals(layers):
 def tiny_gpkg(tmp_path):
     store = pytest.importorskip("geo.store")
     path = tmp_path / "tiny.gpkg"
-    store.create(path, tiny_dataset(), user="test")
+    store.open(path).create(tiny_dataset(), user="test")
     return path
 
 
@@ -399,7 +401,7 @@ def test_cli_json_on_the_demo_district_has_the_contract_keys(tmp_path, capsys):
     demo = pytest.importorskip("geo.demo")
     store = pytest.importorskip("geo.store")
     path = tmp_path / "demo.gpkg"
-    store.create(path, demo.build(scale=1), user="test")
+    store.open(path).create(demo.build(scale=1), user="test")
     code, out, _ = run_cli(["--data", str(path), "--json"], capsys)
     doc = json.loads(out)
     assert code == 0

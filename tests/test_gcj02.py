@@ -1,4 +1,4 @@
-"""GCJ-02 <-> WGS84: the published forward formula and its iterated inverse (geo/gcj02.py)."""
+"""GCJ-02 <-> WGS84: the published forward formula and its iterated inverse (geo/model/gcj02.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.gcj02 import gcj02_to_wgs84, gcj02_to_wgs84_geometry, gcj02_to_wgs84_series, wgs84_to_gcj02
+from geo.model.gcj02 import gcj02_to_wgs84, gcj02_to_wgs84_geometry, gcj02_to_wgs84_series, wgs84_to_gcj02
 
 #: Metres per degree of latitude, close enough to turn a degree error into centimetres.
 M_PER_DEG = 111_320.0

@@ -96,14 +96,14 @@ def test_rejected_rows_block_the_write_unless_partial(data, inventory):
 
 
 def test_write_goes_through_the_store_with_versions_and_audit_rows(data, inventory):
-    audit_before = len(store.read_audit(data))
+    audit_before = len(store.open(data).read_audit())
     importers.apply_plan(preview(inventory, data), user="王工", partial=True)
-    points = by_id(store.read_layer(data, "hazard_points"), "hazard_id")
+    points = by_id(store.open(data).read_layer("hazard_points"), "hazard_id")
     assert (points["N9"]["version"], points["H1"]["version"], points["H2"]["version"]) == (1, 2, 1)
     assert points["H1"]["danger_grade"] == "large"  # recomputed; the file's 小型 is ignored (plan 3.2)
     assert points["H1"]["updated_at"] != points["H2"]["updated_at"]
     assert points["N9"]["status"] == "active"  # the one default a new point gets
-    log = store.read_audit(data).iloc[audit_before:]
+    log = store.open(data).read_audit().iloc[audit_before:]
     columns = log[["feature_id", "action", "version_before", "version_after"]].astype(object)
     assert columns.where(columns.notna(), None).values.tolist() == [
         ["N9", "insert", None, 1],
@@ -114,7 +114,7 @@ def test_write_goes_through_the_store_with_versions_and_audit_rows(data, invento
     assert json.loads(log.iloc[1]["changes"]) == {"threatened_people": [150, 600], "danger_grade": ["medium", "large"]}
     summary = json.loads(log.iloc[2]["changes"])
     assert summary["source"] == [None, "台账.csv"] and summary["rejected_left_out"] == [None, 2]
-    assert store.read_layers(data, validate=True)  # the whole data set still follows the model
+    assert store.open(data).read_layers(validate=True)  # the whole data set still follows the model
 
 
 def test_other_layers_are_written_with_audit_rows_too(data, tmp_path):
@@ -127,9 +127,9 @@ def test_other_layers_are_written_with_audit_rows_too(data, tmp_path):
     plan = preview(source, data, "villages")
     assert plan.updated[0].changes == {"population": [320, 330], "households": [95, 96]}
     importers.apply_plan(plan, user="tester")
-    villages = by_id(store.read_layer(data, "villages"), "village_id")
+    villages = by_id(store.open(data).read_layer("villages"), "village_id")
     assert villages["V9"]["population"] == 45 and villages["V1"]["population"] == 330
-    log = store.read_audit(data)
+    log = store.open(data).read_audit()
     assert log[log["layer"] == "villages"]["action"].tolist()[-3:] == ["insert", "update", "import"]
 
 
@@ -141,7 +141,7 @@ def test_a_table_without_coordinates_updates_attributes_and_keeps_positions(data
         "monitor_phone": ["13800000001", "13900000000"],
     }
     importers.apply_plan(plan, user="tester")
-    h1 = by_id(store.read_layer(data, "hazard_points"), "hazard_id")["H1"]
+    h1 = by_id(store.open(data).read_layer("hazard_points"), "hazard_id")["H1"]
     assert (h1["geometry"].x, h1["geometry"].y, h1["threatened_people"]) == (117.25, 29.30, 150)
 
 
@@ -163,7 +163,7 @@ def test_an_id_given_twice_rejects_both_rows(data, tmp_path):
 
 def test_an_edit_since_the_preview_stops_the_write(data, inventory):
     plan = preview(inventory, data)
-    store.update_hazard_point(data, "H1", {"monitor_name": "别人"}, user="someone")
+    store.open(data).update_hazard_point("H1", {"monitor_name": "别人"}, user="someone")
     before = sha256(data)
     with pytest.raises(store.ConflictError, match="'H1' changed or was removed since the preview"):
         importers.apply_plan(plan, user="tester", partial=True)
@@ -236,8 +236,8 @@ def test_cli_partial_writes_the_valid_rows(data, inventory, capsys):
     args = [str(inventory), "--layer", "hazard_points", "--data", str(data), "--yes", "--partial", "--user", "王工"]
     code, out, _ = run(capsys, *args)
     assert code == 1 and "written to" in out and "1 added, 1 updated" in out
-    assert "N9" in set(store.read_layer(data, "hazard_points")["hazard_id"])
-    assert store.read_audit(data)["user"].iloc[-1] == "王工"
+    assert "N9" in set(store.open(data).read_layer("hazard_points")["hazard_id"])
+    assert store.open(data).read_audit()["user"].iloc[-1] == "王工"
 
 
 def test_cli_json_output(data, tmp_path, capsys):

@@ -267,12 +267,12 @@ def test_hostile_values_are_stored_exactly_as_given(data, tmp_path):
     source = write_csv(tmp_path / "'; DROP TABLE hazard_points; --.csv", header, rows)
     plan = importers.preview_import(source, data, importers.ImportOptions("hazard_points"))
     importers.apply_plan(plan, user="<b>tester</b>")
-    stored = by_id(store.read_layer(data, "hazard_points"), "hazard_id")
+    stored = by_id(store.open(data).read_layer("hazard_points"), "hazard_id")
     assert {"H1", "H2", "H3"} <= set(stored)  # the table is all there
     for i, text in enumerate(HOSTILE):
         row = stored[f"X{i}"]
         assert [row[c] for c in ("name", "township", "village", "monitor_name", "warning_signal")] == [text] * 5
-    log = store.read_audit(data)
+    log = store.open(data).read_audit()
     assert json.loads(log.iloc[-1]["changes"])["source"][1] == "'; DROP TABLE hazard_points; --.csv"
     assert log.iloc[-1]["user"] == "<b>tester</b>"
 

@@ -38,7 +38,7 @@ def data(template, tmp_path) -> Path:
 
 
 def _panel(path: str, name: str, role: str) -> None:
-    from geo import auth
+    from geo.access import auth
     from ui.import_panel import render_import
 
     render_import(path, user=auth.User(name, role))
@@ -70,9 +70,9 @@ def test_panel_previews_and_imports_the_valid_rows_when_asked(data):
     at.button(key="import_go").click().run()
     assert [e.value for e in at.exception] == [] and at.success
     assert sha256(data) != before
-    points = store.read_layer(data, "hazard_points").set_index("hazard_id")
+    points = store.open(data).read_layer("hazard_points").set_index("hazard_id")
     assert points.loc["N9", "name"] == "<img src=x onerror=alert(1)>" and points.loc["H1", "version"] == 2
-    assert store.read_audit(data)["user"].iloc[-1] == "王工"
+    assert store.open(data).read_audit()["user"].iloc[-1] == "王工"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -10,7 +10,7 @@ import pytest
 
 from geo.importers import aliases, archive, coords, encoding, values
 from geo.importers.base import BadValue
-from geo.schema import LAYERS
+from geo.model.schema import LAYERS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -34,7 +34,7 @@ def cluster() -> Iterator[str]:
 @pytest.fixture
 def data(cluster) -> str:
     url = new_database(cluster)
-    store.create(url, tiny_dataset(), user="fixture")
+    store.open(url).create(tiny_dataset(), user="fixture")
     return url
 
 
@@ -58,11 +58,11 @@ def test_import_into_postgis_versions_and_audits_each_feature(data, inventory):
     assert password and password not in plan.to_text() and password not in json.dumps(plan.to_dict())
     assert [e.feature_id for e in plan.added] == ["N9"]
     importers.apply_plan(plan, user="王工")
-    points = store.read_layer(data, "hazard_points").set_index("hazard_id")
+    points = store.open(data).read_layer("hazard_points").set_index("hazard_id")
     assert points.loc["N9", "name"] == "<img src=x onerror=alert(1)>"
     assert (points.loc["N9", "version"], points.loc["H1", "version"]) == (1, 2)
     assert points.loc["H1", "danger_grade"] == "large"
-    log = store.read_audit(data).tail(3)
+    log = store.open(data).read_audit().tail(3)
     assert log["action"].tolist() == ["insert", "update", "import"] and set(log["user"]) == {"王工"}
     changes = log.iloc[1]["changes"]
     assert (changes if isinstance(changes, dict) else json.loads(changes))["threatened_people"] == [150, 600]
@@ -70,7 +70,7 @@ def test_import_into_postgis_versions_and_audits_each_feature(data, inventory):
 
 def test_an_edit_since_the_preview_stops_a_postgis_import(data, inventory):
     plan = importers.preview_import(inventory, data, importers.ImportOptions("hazard_points"))
-    store.update_hazard_point(data, "H1", {"monitor_name": "别人"}, user="someone")
+    store.open(data).update_hazard_point("H1", {"monitor_name": "别人"}, user="someone")
     with pytest.raises(store.ConflictError, match="since the preview"):
         importers.apply_plan(plan, user="王工")
-    assert "N9" not in set(store.read_layer(data, "hazard_points")["hazard_id"])
+    assert "N9" not in set(store.open(data).read_layer("hazard_points")["hazard_id"])

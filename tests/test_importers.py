@@ -15,7 +15,8 @@ import pyogrio
 import pytest
 from shapely.geometry import Point
 
-from geo import gcj02, importers, store
+from geo import importers, store
+from geo.model import gcj02
 from tests.importing import TRUTH, assert_at, by_id, fresh_copy, make_template, metres_apart, project
 
 HAZARD_ROWS = [
@@ -47,7 +48,7 @@ def import_all(source: Path, data: Path, layer: str = "hazard_points", **options
 
 
 def assert_hazards_landed(data: Path) -> None:
-    stored = by_id(store.read_layer(data, "hazard_points"), "hazard_id")
+    stored = by_id(store.open(data).read_layer("hazard_points"), "hazard_id")
     for hazard_id, name, _, _, township, village, people, money in HAZARD_ROWS:
         row = stored[hazard_id]
         assert_at(row, *TRUTH[hazard_id])
@@ -182,7 +183,7 @@ def test_excel_inventory_with_title_row_merged_cells_and_dms(data, tmp_path):
     assert "header on row 2" in notes(plan) and "read sheet '隐患点台账'" in notes(plan)
     assert "野外编号" in notes(plan)  # said to be left out, not silently dropped
     assert [e.row for e in plan.added] == [3, 4, 5]  # spreadsheet rows, title and header counted
-    stored = by_id(store.read_layer(data, "hazard_points"), "hazard_id")
+    stored = by_id(store.open(data).read_layer("hazard_points"), "hazard_id")
     for hazard_id, (lon, lat) in expected.items():
         assert_at(stored[hazard_id], lon, lat)
         assert metres_apart(lon, lat, *TRUTH[hazard_id]) < 0.01
@@ -294,7 +295,7 @@ def test_kml_placemarks_become_shelters(data, tmp_path):
     pyogrio.write_dataframe(frame, source, driver="LIBKML")
     plan = import_all(source, data, layer="shelters")
     assert "not imported" not in notes(plan)  # KML's own bookkeeping columns are passed over quietly
-    stored = by_id(store.read_layer(data, "shelters"), "shelter_id")
+    stored = by_id(store.open(data).read_layer("shelters"), "shelter_id")
     assert (stored["N1"]["name"], stored["N1"]["capacity"], stored["N2"]["capacity"]) == ("塅下村小学操场", 300, 120)
     assert_at(stored["N1"], *TRUTH["N1"])
     assert_at(stored["N2"], *TRUTH["N2"])
@@ -329,7 +330,7 @@ def test_geopackage_layer_is_chosen_and_reprojected(data, tmp_path):
     with pytest.raises(importers.SourceError, match="'学校调查', '草稿'"):
         importers.preview_import(source, data, importers.ImportOptions("schools"))
     import_all(source, data, layer="schools", source_layer="学校调查")
-    stored = by_id(store.read_layer(data, "schools"), "school_id")
+    stored = by_id(store.open(data).read_layer("schools"), "school_id")
     assert stored["N2"]["stage"] == "combined" and stored["N2"]["area_type"] == "urban"
     assert stored["N2"]["is_teaching_point"] and stored["N2"]["has_pool"]
     assert not stored["N1"]["is_teaching_point"] and not stored["N1"]["has_pool"]
@@ -346,7 +347,7 @@ def test_excel_unicode_text_export_is_read(data, tmp_path):
     )
     plan = import_all(source, data, layer="villages")
     assert "utf-16" in notes(plan)
-    stored = by_id(store.read_layer(data, "villages"), "village_id")["N1"]
+    stored = by_id(store.open(data).read_layer("villages"), "village_id")["N1"]
     assert stored["name"] == "塅下村"
     assert_at(stored, lon, lat)
 

@@ -16,7 +16,7 @@ import pytest
 from shapely.geometry import Point
 
 import layers
-from geo import evacuation, pools
+from geo.analysis import evacuation, pools
 from layers import assets, common, i18n
 from layers.base import OutlineMiniMap
 from layers.common import HazmapLayer

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from shapely import LineString, Point, box
 
-from geo import network
+from geo.analysis import network
 
 X0, Y0 = 500_000.0, 3_240_000.0  # near Changjiang District, central meridian 117E
 

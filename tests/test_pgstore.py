@@ -23,8 +23,10 @@ from geopandas.testing import assert_geodataframe_equal
 from psycopg import sql
 from shapely.geometry import Point
 
-from geo import cli, exposure, pgstore, pools, schema, settings, store
-from geo.schema import LAYERS, SchemaError
+from geo import cli, settings, store
+from geo.analysis import exposure, in_database, pools
+from geo.model.schema import LAYERS, SchemaError
+from geo.store import postgis, transfer
 from tests import pgcluster
 from tests.fixtures import tiny_dataset
 from tests.fixtures import write_layers as write_gpkg_layers
@@ -54,7 +56,7 @@ def new_database(cluster_url: str, template: str = "template1") -> str:
 def tiny_database(cluster) -> str:
     """Name of a database holding the tiny data set, created through the store (PostGIS included)."""
     url = new_database(cluster)
-    store.create(url, tiny_dataset(), user="fixture")
+    store.open(url).create(tiny_dataset(), user="fixture")
     return urlsplit(url).path.removeprefix("/")
 
 
@@ -74,7 +76,7 @@ def untouched(cluster, tiny_database) -> str:
 def demo(cluster) -> str:
     """A database holding the demo district, pushed from the embedded GeoPackage."""
     url = new_database(cluster)
-    pgstore.push(settings.DEMO_DATA, url, user="fixture")
+    transfer.push(settings.DEMO_DATA, url, user="fixture")
     return url
 
 
@@ -84,7 +86,7 @@ NEW_POINT = {"hazard_id": "H9", "name": "新滑坡", "hazard_type": "landslide",
 
 
 def hazard(url: str, hazard_id: str) -> dict:
-    points = store.read_layer(url, "hazard_points")
+    points = store.open(url).read_layer("hazard_points")
     return points[points["hazard_id"] == hazard_id].iloc[0].to_dict()
 
 
@@ -94,7 +96,7 @@ def hazard(url: str, hazard_id: str) -> dict:
 
 def catalog(url: str, query: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
-        return conn.execute(query, {"schema": pgstore.SCHEMA}).fetchall()
+        return conn.execute(query, {"schema": postgis.SCHEMA}).fetchall()
 
 
 def test_tables_carry_the_data_model_types_titles_and_indexes(data):
@@ -150,7 +152,7 @@ def test_tables_carry_the_data_model_types_titles_and_indexes(data):
 def test_the_database_itself_refuses_what_the_data_model_forbids(untouched, statement, error, constraint):
     # A client that bypasses hazmap (psql, QGIS editing the tables) meets the same rules (SCHEMA.md "Layers").
     with psycopg.connect(untouched, autocommit=True) as conn, pytest.raises(error) as caught:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(pgstore.SCHEMA)))
+        conn.execute(sql.SQL(statement).format(sql.Identifier(postgis.SCHEMA)))
     if constraint:
         assert caught.value.diag.constraint_name.endswith(constraint)
 
@@ -165,33 +167,33 @@ def test_push_then_pull_gives_back_the_demo_layers_unchanged(cluster, tmp_path, 
     assert cli.main(["db", "push", "--from", str(settings.DEMO_DATA), "--to", url, "--user", "admin"]) == 0
     assert cli.main(["db", "pull", "--from", url, "--to", str(pulled), "--user", "admin"]) == 0
     out = capsys.readouterr().out
-    original, back = store.read_layers(settings.DEMO_DATA), store.read_layers(pulled)
+    original, back = store.open(settings.DEMO_DATA).read_layers(), store.open(pulled).read_layers()
     assert f"roads {len(original['roads'])}" in out
     assert urlsplit(url).password not in out
     assert list(back) == list(original) == list(LAYERS)
     for name in LAYERS:
         assert_geodataframe_equal(back[name], original[name])
-    assert schema.validate(url).ok
-    pushed = store.read_audit(url)
+    assert store.open(url).validate().ok
+    pushed = store.open(url).read_audit()
     assert (pushed["user"] == "admin").all() and set(pushed["action"]) == {"replace_layer"}
 
 
 def test_push_refuses_an_invalid_file_and_leaves_the_database_alone(data, tmp_path, capsys):
-    before = pgstore.last_change(data)
+    before = store.open(data).stamp()[0]
     layers = tiny_dataset()
     layers["pools"].loc[0, "status"] = "closed"
     broken = write_gpkg_layers(tmp_path / "broken.gpkg", layers)
     assert cli.main(["db", "push", "--from", broken, "--to", data]) == cli.EXIT_INVALID
     assert "pools[P1] enum" in capsys.readouterr().err
-    assert pgstore.last_change(data) == before
-    assert_geodataframe_equal(store.read_layer(data, "pools"), tiny_dataset()["pools"], check_dtype=False)
+    assert store.open(data).stamp()[0] == before
+    assert_geodataframe_equal(store.open(data).read_layer("pools"), tiny_dataset()["pools"], check_dtype=False)
 
 
 def test_push_and_pull_insist_on_their_direction(data, tmp_path):
     with pytest.raises(ValueError, match="db push"):
-        pgstore.push(data, data, user="admin")
+        transfer.push(data, data, user="admin")
     with pytest.raises(ValueError, match="db pull"):
-        pgstore.pull(tmp_path / "a.gpkg", tmp_path / "b.gpkg", user="admin")
+        transfer.pull(tmp_path / "a.gpkg", tmp_path / "b.gpkg", user="admin")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -199,39 +201,39 @@ def test_push_and_pull_insist_on_their_direction(data, tmp_path):
 
 
 def test_reads_the_layers_asked_for_in_that_order_from_one_snapshot(data):
-    got = store.read_layers(data, ["pools", "schools"], validate=True)
+    got = store.open(data).read_layers(["pools", "schools"], validate=True)
     assert list(got) == ["pools", "schools"]
     expected = tiny_dataset()
     for name, gdf in got.items():
         assert_geodataframe_equal(gdf, expected[name], check_dtype=False)
         assert gdf.crs.to_epsg() == 4490
     with pytest.raises(store.StoreError, match="no layer 'rivers'"):
-        store.read_layers(data, ["rivers"])
+        store.open(data).read_layers(["rivers"])
 
 
 def test_a_database_without_a_data_set_is_named_without_its_password(cluster):
     url = new_database(cluster)
-    assert store.read_layers(url) == {}
-    assert store.read_audit(url).empty and pgstore.last_change(url) == 0
+    assert store.open(url).read_layers() == {}
+    assert store.open(url).read_audit().empty and store.open(url).stamp()[0] == 0
     with pytest.raises(store.StoreError, match="load a data set") as caught:
-        store.update_hazard_point(url, "H1", {"name": "x"}, user="test")
+        store.open(url).update_hazard_point("H1", {"name": "x"}, user="test")
     password = urlsplit(url).password
     assert password not in str(caught.value)
     wrong = url.replace(password, "wrong-password")
     with pytest.raises(store.StoreError, match="password authentication failed") as caught:
-        store.read_layers(wrong)
+        store.open(wrong).read_layers()
     assert "wrong-password" not in str(caught.value)
 
 
 def test_edit_bumps_version_derives_danger_grade_and_audits_in_one_go(data):
     # Plan 3.2: 500 threatened people (under 1000) is a large danger.
-    new = store.update_hazard_point(data, "H1", {"threatened_people": 500}, user="监测员", expected_version=1)
+    new = store.open(data).update_hazard_point("H1", {"threatened_people": 500}, user="监测员", expected_version=1)
     assert (new["threatened_people"], new["danger_grade"], new["version"]) == (500, "large", 2)
     stored = hazard(data, "H1")
     assert {k: stored[k] for k in ("threatened_people", "danger_grade", "version", "updated_at")} == {
         k: new[k] for k in ("threatened_people", "danger_grade", "version", "updated_at")
     }
-    row = store.read_audit(data).iloc[-1]
+    row = store.open(data).read_audit().iloc[-1]
     assert (row["user"], row["layer"], row["feature_id"], row["action"]) == ("监测员", "hazard_points", "H1", "update")
     assert (row["version_before"], row["version_after"], row["at"]) == (1, 2, new["updated_at"])
     assert json.loads(row["changes"]) == {"threatened_people": [150, 500], "danger_grade": ["medium", "large"]}
@@ -239,22 +241,22 @@ def test_edit_bumps_version_derives_danger_grade_and_audits_in_one_go(data):
 
 def test_moving_a_point_stores_the_new_location(data):
     moved = Point(117.251, 29.301)
-    store.update_hazard_point(data, "H2", {"geometry": moved}, user="test")
+    store.open(data).update_hazard_point("H2", {"geometry": moved}, user="test")
     assert hazard(data, "H2")["geometry"].equals(moved)
-    assert json.loads(store.read_audit(data).iloc[-1]["changes"]) == {
+    assert json.loads(store.open(data).read_audit().iloc[-1]["changes"]) == {
         "geometry": ["POINT (117.3 29.35)", "POINT (117.251 29.301)"]
     }
 
 
 def test_stale_expected_version_is_a_conflict_carrying_the_newer_values(data):
-    store.update_hazard_point(data, "H1", {"threatened_people": 300}, user="a", expected_version=1)
-    logged = len(store.read_audit(data))
+    store.open(data).update_hazard_point("H1", {"threatened_people": 300}, user="a", expected_version=1)
+    logged = len(store.open(data).read_audit())
     with pytest.raises(store.ConflictError, match="version 2") as caught:
-        store.update_hazard_point(data, "H1", {"threatened_people": 20}, user="b", expected_version=1)
+        store.open(data).update_hazard_point("H1", {"threatened_people": 20}, user="b", expected_version=1)
     assert (caught.value.current_version, caught.value.current["threatened_people"]) == (2, 300)
     assert caught.value.current["geometry"].equals(Point(117.25, 29.30))
     assert hazard(data, "H1")["threatened_people"] == 300
-    assert len(store.read_audit(data)) == logged
+    assert len(store.open(data).read_audit()) == logged
 
 
 def _wait_until_blocked(url: str, timeout_s: float = 10.0) -> None:
@@ -271,12 +273,12 @@ def _wait_until_blocked(url: str, timeout_s: float = 10.0) -> None:
     raise AssertionError("the edit never waited for the row lock")
 
 
-def overtaken(url: str, statement: str, call, *args, **kwargs) -> store.ConflictError:
-    """Run a store call while another session holds ``statement`` uncommitted, and commit that only once the call
+def overtaken(url: str, statement: str, method: str, *args, **kwargs) -> store.ConflictError:
+    """Run a store method while another session holds ``statement`` uncommitted, and commit that only once the call
     waits for it; return the conflict the call must then raise."""
     with psycopg.connect(url) as other, ThreadPoolExecutor(1) as pool:
         other.execute(statement)
-        future = pool.submit(call, url, *args, **kwargs)
+        future = pool.submit(getattr(store.open(url), method), *args, **kwargs)
         _wait_until_blocked(url)
         other.commit()
         with pytest.raises(store.ConflictError) as caught:
@@ -291,7 +293,7 @@ def test_an_edit_overtaken_between_its_read_and_its_update_is_a_conflict(data):
     conflict = overtaken(
         data,
         "UPDATE hazmap.hazard_points SET threatened_people = 151, version = version + 1 WHERE hazard_id = 'H1'",
-        store.update_hazard_point,
+        "update_hazard_point",
         "H1",
         {"threatened_people": 160},
         user="late",
@@ -308,26 +310,30 @@ def test_adding_a_point_another_user_adds_at_the_same_moment_is_a_conflict(data)
         "threatened_people, threatened_property_10k_yuan, danger_grade, status, version, updated_at, geom) VALUES "
         "('H9', '抢先', 'collapse', 'small', 0, 0, 0, 'small', 'active', 1, '2024-06-01T00:00:00Z', "
         "ST_SetSRID(ST_Point(117.3, 29.4), 4490))",
-        store.add_hazard_point,
+        "add_hazard_point",
         NEW_POINT,
         Point(117.31, 29.41),
         user="late",
     )
     assert conflict.current["name"] == "抢先"
-    assert store.read_audit(data).iloc[-1]["feature_id"] != "H9"
+    assert store.open(data).read_audit().iloc[-1]["feature_id"] != "H9"
 
 
 def test_edit_without_a_version_applies_to_the_stored_one(data):
-    store.update_hazard_point(data, "H3", {"monitor_name": "周工"}, user="a")
-    new = store.set_hazard_status(data, "H3", "active", user="b")
+    store.open(data).update_hazard_point("H3", {"monitor_name": "周工"}, user="a")
+    new = store.open(data).set_hazard_status("H3", "active", user="b")
     assert (new["status"], new["version"], new["monitor_name"]) == ("active", 4, "周工")
-    assert store.read_audit(data).iloc[-1][["action", "version_before", "version_after"]].tolist() == ["status", 3, 4]
+    assert store.open(data).read_audit().iloc[-1][["action", "version_before", "version_after"]].tolist() == [
+        "status",
+        3,
+        4,
+    ]
 
 
 def test_edit_that_changes_nothing_writes_nothing(data):
-    logged = pgstore.last_change(data)
-    same = store.update_hazard_point(data, "H1", {"threatened_people": 150}, user="test", expected_version=1)
-    assert same["version"] == 1 and pgstore.last_change(data) == logged
+    logged = store.open(data).stamp()[0]
+    same = store.open(data).update_hazard_point("H1", {"threatened_people": 150}, user="test", expected_version=1)
+    assert same["version"] == 1 and store.open(data).stamp()[0] == logged
 
 
 @pytest.mark.parametrize(
@@ -335,52 +341,56 @@ def test_edit_that_changes_nothing_writes_nothing(data):
     [({"shelter_id": "SH-NONE"}, r"hazard_points\[H1\] dangling_reference"), ({"status": "gone"}, "enum")],
 )
 def test_edit_breaking_the_model_is_refused_and_writes_nothing(data, changes, rule):
-    logged = pgstore.last_change(data)
+    logged = store.open(data).stamp()[0]
     with pytest.raises(SchemaError, match=rule):
-        store.update_hazard_point(data, "H1", changes, user="test")
-    assert hazard(data, "H1")["version"] == 1 and pgstore.last_change(data) == logged
+        store.open(data).update_hazard_point("H1", changes, user="test")
+    assert hazard(data, "H1")["version"] == 1 and store.open(data).stamp()[0] == logged
 
 
 def test_added_point_gets_version_one_and_a_second_add_is_a_conflict(data):
-    new = store.add_hazard_point(data, NEW_POINT, Point(117.3, 29.4), user="巡查员")
+    new = store.open(data).add_hazard_point(NEW_POINT, Point(117.3, 29.4), user="巡查员")
     assert (new["version"], new["status"], new["danger_grade"]) == (1, "active", "medium")
-    points = store.read_layer(data, "hazard_points")
+    points = store.open(data).read_layer("hazard_points")
     assert points["hazard_id"].tolist() == ["H1", "H2", "H3", "H9"]
-    assert store.read_audit(data).iloc[-1][["action", "feature_id", "version_after"]].tolist() == ["insert", "H9", 1]
+    assert store.open(data).read_audit().iloc[-1][["action", "feature_id", "version_after"]].tolist() == [
+        "insert",
+        "H9",
+        1,
+    ]
     with pytest.raises(store.ConflictError, match="exists already") as caught:
-        store.add_hazard_point(data, NEW_POINT, Point(117.3, 29.4), user="another")
+        store.open(data).add_hazard_point(NEW_POINT, Point(117.3, 29.4), user="another")
     assert caught.value.current["name"] == "新滑坡"
 
 
 def test_write_layers_replaces_layers_and_logs_each(data):
     villages = tiny_dataset()["villages"].iloc[:2].copy()
     villages.loc[0, "population"] = 999
-    store.write_layers(data, {"villages": villages}, user="planner")
-    assert_geodataframe_equal(store.read_layer(data, "villages"), villages, check_dtype=False)
-    last = store.read_audit(data).iloc[-1]
+    store.open(data).write_layers({"villages": villages}, user="planner")
+    assert_geodataframe_equal(store.open(data).read_layer("villages"), villages, check_dtype=False)
+    last = store.open(data).read_audit().iloc[-1]
     assert (last["user"], last["layer"], last["action"]) == ("planner", "villages", "replace_layer")
     assert json.loads(last["changes"]) == {"features": [3, 2]}
 
 
 def test_write_that_breaks_a_reference_is_refused_with_every_offender(data):
-    logged = pgstore.last_change(data)
+    logged = store.open(data).stamp()[0]
     zones = tiny_dataset()["danger_zones"]
     zones["hazard_id"] = "NO-SUCH-POINT"
     with pytest.raises(SchemaError) as caught:
-        store.write_layers(data, {"danger_zones": zones}, user="test")
+        store.open(data).write_layers({"danger_zones": zones}, user="test")
     assert [p.feature for p in caught.value.report.problems] == ["row 1", "row 2", "row 3"]
     # Dropping the shelters that hazard points name breaks the data set as a whole.
     with pytest.raises(SchemaError, match=r"hazard_points\[H1\] dangling_reference"):
-        store.write_layers(data, {"shelters": tiny_dataset()["shelters"].iloc[:0]}, user="test")
-    assert pgstore.last_change(data) == logged
-    assert len(store.read_layer(data, "shelters")) == 2
+        store.open(data).write_layers({"shelters": tiny_dataset()["shelters"].iloc[:0]}, user="test")
+    assert store.open(data).stamp()[0] == logged
+    assert len(store.open(data).read_layer("shelters")) == 2
 
 
 def test_columns_outside_the_data_model_are_named_when_dropped(data):
     villages = tiny_dataset()["villages"].assign(remark="新建")
     with pytest.warns(UserWarning, match="remark"):
-        store.write_layers(data, {"villages": villages}, user="test")
-    assert "remark" not in store.read_layer(data, "villages").columns
+        store.open(data).write_layers({"villages": villages}, user="test")
+    assert "remark" not in store.open(data).read_layer("villages").columns
 
 
 # --------------------------------------------------------------------------------------------------
@@ -388,17 +398,17 @@ def test_columns_outside_the_data_model_are_named_when_dropped(data):
 
 
 def test_exposure_by_warning_area_in_postgis_equals_the_in_process_analysis(demo):
-    ours = exposure.analyse(store.read_layers(settings.DEMO_DATA)).areas
-    theirs = pgstore.exposure_counts(demo)
+    ours = exposure.analyse(store.open(settings.DEMO_DATA).read_layers()).areas
+    theirs = in_database.exposure_counts(store.open(demo))
     # The comparison means something only if areas hold points and people, at more than one level.
     assert (theirs["people_in_danger_zones"] > 0).sum() >= 2 and theirs["level"].nunique() >= 2
-    pd.testing.assert_frame_equal(theirs, ours[["warning_id", "level", *pgstore.EXPOSURE_COUNTS]])
+    pd.testing.assert_frame_equal(theirs, ours[["warning_id", "level", *in_database.EXPOSURE_COUNTS]])
 
 
 def test_nearest_pools_in_postgis_equal_the_straight_line_coverage(demo):
     k = 3
-    ours = pools.pool_coverage(store.read_layers(settings.DEMO_DATA), metric="straight").nearest
-    theirs = pgstore.nearest_pools_straight(demo, k)
+    ours = pools.pool_coverage(store.open(settings.DEMO_DATA).read_layers(), metric="straight").nearest
+    theirs = in_database.nearest_pools_straight(store.open(demo), k)
     assert len(theirs) == k * len(ours["school_id"].unique()) > 0
     key = ["school_id", "rank", "pool_id", "metric"]
     pd.testing.assert_frame_equal(theirs[key], ours[key])

@@ -17,7 +17,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo import cli, pools
+from geo import cli
+from geo.analysis import pools
 from geo.settings import AnalysisSettings
 from tests.fixtures import with_district, write_layers
 

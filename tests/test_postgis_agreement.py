@@ -36,7 +36,9 @@ from psycopg import sql
 from pyproj import CRS
 
 from bench import peer
-from geo import evacuation, exposure, network, settings, store
+from geo import settings, store
+from geo.analysis import evacuation, exposure
+from geo.model import crs as model_crs
 from geo.settings import AnalysisSettings
 from tests import pgcluster
 from tests.fixtures import tiny_dataset
@@ -60,13 +62,13 @@ def postgis_url():
 
 @pytest.fixture(scope="module")
 def demo_layers():
-    return store.read_layers(settings.DEMO_DATA)
+    return store.open(settings.DEMO_DATA).read_layers()
 
 
 @pytest.fixture(scope="module")
 def conn(postgis_url, demo_layers):
     """The demo district loaded into PostGIS."""
-    srid = CRS(network.metric_crs(demo_layers["roads"])).to_epsg()
+    srid = CRS(model_crs.metric_crs(demo_layers["roads"])).to_epsg()
     with psycopg.connect(postgis_url, autocommit=True) as connection:
         pgcluster.load_layers(connection, demo_layers, srid)
         yield connection
@@ -177,7 +179,7 @@ def test_both_engines_choose_the_nearest_shelter_by_the_whole_route_legs_include
     with psycopg.connect(postgis_url.rsplit("/", 1)[0] + f"/{name}", autocommit=True) as connection:
         for extension in ("postgis", "pgrouting"):
             connection.execute(sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(extension)))
-        pgcluster.load_layers(connection, layers, CRS(network.metric_crs(layers["roads"])).to_epsg())
+        pgcluster.load_layers(connection, layers, CRS(model_crs.metric_crs(layers["roads"])).to_epsg())
         analysis = AnalysisSettings()
         peer.prepare_network(connection, analysis.snap_tolerance_m)
         peer.snap(connection, analysis.max_snap_distance_m)

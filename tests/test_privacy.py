@@ -17,7 +17,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geo import auth, exposure, privacy, store
+from geo import store
+from geo.access import auth, privacy
+from geo.analysis import exposure
 from geo.settings import DEMO_DATA
 from tests.fixtures import tiny_dataset
 from tests.users import FULL_PHONE, app, open_page, problems, rendered, write_users
@@ -86,7 +88,7 @@ def test_mask_for_masks_for_viewers_and_nobody_but_not_for_editors_or_admins():
 
 def test_warning_downloads_built_from_a_viewers_layers_hold_no_full_number():
     """The exposure analysis carries monitor and responsible phones into the Warning page's tables and files."""
-    masked = privacy.mask_layers(store.read_layers(DEMO_DATA))
+    masked = privacy.mask_layers(store.open(DEMO_DATA).read_layers())
     tables = warning_page.result_tables(exposure.analyse(masked), "zh")
     assert MASKED.search(widgets.csv_bytes(tables["隐患点"]))
     assert not FULL_PHONE.search(b"".join(widgets.csv_bytes(t) for t in tables.values()))
@@ -105,8 +107,8 @@ def signed_in_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("privacy")
     data = folder / "demo.gpkg"
     shutil.copyfile(DEMO_DATA, data)
-    first = store.read_layer(data, "hazard_points").iloc[0]
-    store.update_hazard_point(data, first["hazard_id"], {"monitor_phone": "199-0000-0001"}, user="fixture")
+    first = store.open(data).read_layer("hazard_points").iloc[0]
+    store.open(data).update_hazard_point(first["hazard_id"], {"monitor_phone": "199-0000-0001"}, user="fixture")
     users = write_users(folder / "users.yaml", {"viewer1": "viewer", "editor1": "editor"})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HAZMAP_DATA", str(data))

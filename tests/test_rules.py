@@ -1,4 +1,4 @@
-"""The plans' rules (geo/rules.py): every bound at, just below and just above, and the data the UI shows.
+"""The plans' rules (geo/model/rules.py): every bound at, just below and just above, and the data the UI shows.
 
 Each test names the plan section it enforces: bare numbers are the emergency plan
 《昌江区突发地质灾害应急预案》, "swim" sections the swimming plan 《“泳动昌江”游泳教育实施方案》.
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import rules
-from geo.rules import (
+from geo.model import rules
+from geo.model.rules import (
     GRADE_ORDER,
     PLAN_SECTIONS,
     RULE_SECTIONS,
@@ -649,8 +649,8 @@ def test_cite_rejects_unknown_keys_and_languages():
 
 
 def test_grade_and_warning_codes_agree_with_the_data_model():
-    """The rules and geo/schema.py must speak of the same grades and levels (SCHEMA.md)."""
-    schema = pytest.importorskip("geo.schema")
+    """The rules and geo/model/schema.py must speak of the same grades and levels (SCHEMA.md)."""
+    schema = pytest.importorskip("geo.model.schema")
     assert tuple(schema.GRADES) == GRADE_ORDER
     assert schema.GRADES == rules.GRADE_LABELS_ZH
     assert {code: w.rank for code, w in WARNING_LEVELS.items()} == schema.WARNING_RANK

@@ -14,7 +14,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from geo import schema, store
+from geo import store
+from geo.model import crs as model_crs
+from geo.model import schema
 from tests.fixtures import tiny_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,25 +27,25 @@ def problems(report: schema.Report) -> set[tuple[str, str | None, str]]:
 
 
 def test_tiny_dataset_is_valid():
-    report = schema.validate(tiny_dataset())
+    report = schema.validate_frames(tiny_dataset())
     assert report.ok, report.summary()
     assert set(report.layers_checked) == set(schema.LAYERS)
 
 
 def test_metric_crs_is_the_gauss_krueger_zone_of_the_longitude():
     # 117E is the central meridian of zone 39 -> EPSG:4548 (SCHEMA.md "Coordinates").
-    assert schema.metric_crs_for(117.2) == "EPSG:4548"
-    assert schema.metric_crs_for(115.6) == "EPSG:4548"  # 115.5-118.5 is zone 39
-    assert schema.metric_crs_for(115.4) == "EPSG:4547"
-    assert schema.metric_crs_for(75.0) == "EPSG:4534"
-    assert schema.metric_crs_for(135.0) == "EPSG:4554"
+    assert model_crs.metric_crs_for(117.2) == "EPSG:4548"
+    assert model_crs.metric_crs_for(115.6) == "EPSG:4548"  # 115.5-118.5 is zone 39
+    assert model_crs.metric_crs_for(115.4) == "EPSG:4547"
+    assert model_crs.metric_crs_for(75.0) == "EPSG:4534"
+    assert model_crs.metric_crs_for(135.0) == "EPSG:4554"
 
 
 def test_missing_layer_and_column_are_reported():
     gdfs = tiny_dataset()
     del gdfs["shelters"]
     gdfs["villages"] = gdfs["villages"].drop(columns=["population"])
-    found = problems(schema.validate(gdfs))
+    found = problems(schema.validate_frames(gdfs))
     assert ("shelters", None, "missing_layer") in found
     assert ("villages", None, "missing_column") in found
 
@@ -61,7 +63,7 @@ def test_wrong_type_enum_range_and_pattern_name_the_feature():
     district = gdfs["district"].copy()
     district.loc[district.index[0], "adcode"] = "3602"
     gdfs["district"] = district
-    found = problems(schema.validate(gdfs))
+    found = problems(schema.validate_frames(gdfs))
     assert ("hazard_points", first, "type") in found
     assert ("hazard_points", second, "enum") in found
     assert ("villages", villages["village_id"].iloc[0], "range") in found
@@ -73,7 +75,7 @@ def test_all_problems_are_collected_in_one_pass():
     hp = gdfs["hazard_points"].copy()
     hp["status"] = "lost"
     gdfs["hazard_points"] = hp
-    report = schema.validate(gdfs)
+    report = schema.validate_frames(gdfs)
     assert sum(p.rule == "enum" for p in report.errors) == len(hp)
 
 
@@ -85,7 +87,7 @@ def test_duplicate_and_missing_ids():
     villages = gdfs["villages"].copy()
     villages.loc[villages.index[0], "village_id"] = None
     gdfs["villages"] = villages
-    found = problems(schema.validate(gdfs))
+    found = problems(schema.validate_frames(gdfs))
     assert ("shelters", shelters["shelter_id"].iloc[0], "duplicate_id") in found
     assert ("villages", "row 1", "not_null") in found
 
@@ -98,7 +100,7 @@ def test_dangling_references():
     hp = gdfs["hazard_points"].copy()
     hp.loc[hp.index[0], "shelter_id"] = "NO-SUCH-SHELTER"
     gdfs["hazard_points"] = hp
-    report = schema.validate(gdfs)
+    report = schema.validate_frames(gdfs)
     dangling = [p for p in report.errors if p.rule == "dangling_reference"]
     assert {p.layer for p in dangling} == {"danger_zones", "hazard_points"}
     assert any("NO-SUCH-SHELTER" in p.message and p.feature == hp["hazard_id"].iloc[0] for p in dangling)
@@ -110,7 +112,7 @@ def test_stored_danger_grade_must_follow_plan_3_2():
     # 500 threatened people is a large danger (plan 3.2: 500 or more, under 1000).
     hp.loc[hp.index[0], ["threatened_people", "threatened_property_10k_yuan", "danger_grade"]] = [500, 0.0, "small"]
     gdfs["hazard_points"] = hp
-    found = problems(schema.validate(gdfs))
+    found = problems(schema.validate_frames(gdfs))
     assert ("hazard_points", hp["hazard_id"].iloc[0], "danger_grade_mismatch") in found
 
 
@@ -130,7 +132,7 @@ def test_geometry_problems(layer, geometry, rule):
     gdf = gdfs[layer].copy()
     gdf.loc[gdf.index[0], gdf.geometry.name] = geometry
     gdfs[layer] = gdf
-    report = schema.validate(gdfs)
+    report = schema.validate_frames(gdfs)
     assert rule in {p.rule for p in report.errors if p.layer == layer}, report.summary()
 
 
@@ -139,7 +141,7 @@ def test_crs_rules():
     gdfs["roads"] = gdfs["roads"].set_crs(None, allow_override=True)
     gdfs["villages"] = gdfs["villages"].to_crs("EPSG:4548")
     gdfs["schools"] = gdfs["schools"].set_crs("EPSG:4326", allow_override=True)
-    report = schema.validate(gdfs)
+    report = schema.validate_frames(gdfs)
     assert ("roads", None, "crs_missing") in problems(report)
     assert ("villages", None, "crs_wrong") in problems(report)
     assert "schools" not in {p.layer for p in report.errors}
@@ -151,13 +153,13 @@ def test_multi_geometries_are_accepted():
     zones = gdfs["danger_zones"].copy()
     zones["geometry"] = zones.geometry.apply(lambda g: shapely.MultiPolygon([g]))
     gdfs["danger_zones"] = zones
-    assert schema.validate(gdfs).ok
+    assert schema.validate_frames(gdfs).ok
 
 
 def test_unreadable_file_is_a_problem_not_a_crash(tmp_path):
     bad = tmp_path / "broken.gpkg"
     bad.write_bytes(b"this is not a geopackage" * 100)
-    report = schema.validate(bad)
+    report = store.open(bad).validate()
     assert not report.ok
     assert report.errors[0].rule == "unreadable"
 
@@ -178,7 +180,7 @@ def _cli(*args: str, cwd=ROOT):
 def test_cli_validate_fails_on_a_broken_file_and_names_what(tmp_path):
     gdfs = tiny_dataset()
     path = tmp_path / "ok.gpkg"
-    store.create(path, gdfs, user="test")
+    store.open(path).create(gdfs, user="test")
     ok = _cli("validate", "--data", str(path), "--json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["ok"] is True

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import cli, siting
+from geo import cli
+from geo.analysis import siting
 from tests.fixtures import with_district, write_layers
 
 METRIC = "EPSG:4548"

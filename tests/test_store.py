@@ -23,7 +23,8 @@ from osgeo_utils.samples.validate_gpkg import check as validate_gpkg
 from shapely.geometry import Point
 
 from geo import store
-from geo.schema import LAYERS, SchemaError
+from geo.model.schema import LAYERS, SchemaError
+from geo.store import gpkg
 from tests.fixtures import tiny_dataset
 
 ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -32,7 +33,7 @@ ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "data.gpkg"
-    store.create(path, tiny_dataset(), user="fixture")
+    store.open(path).create(tiny_dataset(), user="fixture")
     return path
 
 
@@ -60,7 +61,7 @@ def sql(path: Path, query: str) -> list[tuple]:
 
 
 def hazard(path: Path, hazard_id: str) -> dict:
-    points = store.read_layer(path, "hazard_points")
+    points = store.open(path).read_layer("hazard_points")
     return points[points["hazard_id"] == hazard_id].iloc[0].to_dict()
 
 
@@ -70,7 +71,7 @@ def hazard(path: Path, hazard_id: str) -> dict:
 
 def test_round_trip_keeps_every_layer_value_and_type(data):
     expected = tiny_dataset()
-    got = store.read_layers(data)
+    got = store.open(data).read_layers()
     assert list(got) == list(LAYERS)
     for name, gdf in got.items():
         assert_geodataframe_equal(gdf, expected[name], check_dtype=False, check_crs=False)
@@ -86,17 +87,17 @@ def test_round_trip_keeps_every_layer_value_and_type(data):
 
 
 def test_read_a_subset_in_the_order_asked(data):
-    got = store.read_layers(data, ["shelters", "hazard_points"])
+    got = store.open(data).read_layers(["shelters", "hazard_points"])
     assert list(got) == ["shelters", "hazard_points"]
-    assert store.read_layer(data, "roads")["road_id"].tolist() == ["R1", "R2"]
+    assert store.open(data).read_layer("roads")["road_id"].tolist() == ["R1", "R2"]
 
 
 def test_wgs84_input_is_stored_as_cgcs2000_with_the_same_coordinates(tmp_path):
     # SCHEMA.md "Coordinates": EPSG:4326 is accepted and treated as CGCS2000, not transformed.
     gdfs = {name: gdf.set_crs("EPSG:4326", allow_override=True) for name, gdf in tiny_dataset().items()}
     path = tmp_path / "wgs84.gpkg"
-    store.create(path, gdfs, user="test")
-    villages = store.read_layer(path, "villages")
+    store.open(path).create(gdfs, user="test")
+    villages = store.open(path).read_layer("villages")
     assert villages.crs.to_epsg() == 4490
     assert villages.geometry.iloc[0].equals(gdfs["villages"].geometry.iloc[0])
 
@@ -106,7 +107,7 @@ def test_create_refuses_invalid_data_and_writes_nothing(tmp_path):
     gdfs["villages"].loc[0, "population"] = -1
     path = tmp_path / "bad.gpkg"
     with pytest.raises(SchemaError, match=r"villages\[V1\] range"):
-        store.create(path, gdfs, user="test")
+        store.open(path).create(gdfs, user="test")
     assert leftovers(path) == []
     assert not path.exists()
 
@@ -115,7 +116,7 @@ def test_loose_types_of_a_hand_made_file_are_read_as_declared(data):
     # A layer saved from QGIS may hold booleans as plain 0/1 integers and counts as whole reals.
     schools = tiny_dataset()["schools"].astype({"has_pool": "int64", "students": "float64"})
     pyogrio.write_dataframe(schools, data, layer="schools")
-    got = store.read_layer(data, "schools")
+    got = store.open(data).read_layer("schools")
     assert got["has_pool"].dtype == bool and got["has_pool"].tolist() == [True, False]
     assert got["students"].dtype == "int64"
 
@@ -132,13 +133,13 @@ def test_loose_types_of_a_hand_made_file_are_read_as_declared(data):
 def test_unreadable_file_is_refused_with_a_message_naming_it(data, damage, message):
     damage_file(data, damage)
     with pytest.raises(store.StoreError, match=message) as caught:
-        store.read_layers(data)
+        store.open(data).read_layers()
     assert str(data) in str(caught.value)
 
 
 def test_missing_layer_is_refused_with_its_name(data):
     with pytest.raises(store.StoreError, match=r"data\.gpkg: no layer 'rivers'"):
-        store.read_layers(data, ["hazard_points", "rivers"])
+        store.open(data).read_layers(["hazard_points", "rivers"])
 
 
 def test_validate_on_read_raises_on_errors_of_the_layers_read(data):
@@ -146,9 +147,9 @@ def test_validate_on_read_raises_on_errors_of_the_layers_read(data):
     villages.loc[0, "population"] = -1
     pyogrio.write_dataframe(villages, data, layer="villages")
     with pytest.raises(SchemaError, match=r"villages\[V1\] range"):
-        store.read_layers(data, validate=True)
+        store.open(data).read_layers(validate=True)
     # hazard_points alone is valid: its shelter references are resolved against the file's shelters.
-    assert len(store.read_layers(data, ["hazard_points"], validate=True)["hazard_points"]) == 3
+    assert len(store.open(data).read_layers(["hazard_points"], validate=True)["hazard_points"]) == 3
 
 
 def damage_file(path: Path, damage: str) -> None:
@@ -175,7 +176,7 @@ def damage_file(path: Path, damage: str) -> None:
 @pytest.mark.parametrize("error", [RuntimeError("disk on fire"), KeyboardInterrupt()])
 def test_crash_during_a_write_leaves_the_file_byte_for_byte(data, monkeypatch, failing, error):
     before = sha256(data)
-    real = getattr(store, failing)
+    real = getattr(gpkg, failing)
     calls = []
 
     def fail(*args, **kwargs):
@@ -185,20 +186,20 @@ def test_crash_during_a_write_leaves_the_file_byte_for_byte(data, monkeypatch, f
             raise error
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(store, failing, fail)
+    monkeypatch.setattr(gpkg, failing, fail)
     layers = tiny_dataset()
     with pytest.raises(type(error)):
-        store.write_layers(data, {"villages": layers["villages"], "shelters": layers["shelters"]}, user="test")
+        store.open(data).write_layers({"villages": layers["villages"], "shelters": layers["shelters"]}, user="test")
     assert sha256(data) == before
     assert leftovers(data) == []
     monkeypatch.undo()
-    store.update_hazard_point(data, "H1", {"monitor_name": "after the crash"}, user="test")  # lock was released
+    store.open(data).update_hazard_point("H1", {"monitor_name": "after the crash"}, user="test")  # lock was released
 
 
 def test_working_files_left_by_a_killed_writer_are_cleared_by_the_next_one(data):
     stale = data.parent / f".{data.name}.0123abcd.tmp.gpkg"
     stale.write_bytes(b"half a copy")
-    store.update_hazard_point(data, "H1", {"monitor_name": "x"}, user="test")
+    store.open(data).update_hazard_point("H1", {"monitor_name": "x"}, user="test")
     assert leftovers(data) == []
 
 
@@ -207,9 +208,9 @@ def test_damaged_file_is_refused_and_never_replaced(data, damage):
     damage_file(data, damage)
     before = sha256(data)
     with pytest.raises(store.StoreError, match=r"damaged|not a GeoPackage"):
-        store.write_layers(data, {"villages": tiny_dataset()["villages"]}, user="test")
+        store.open(data).write_layers({"villages": tiny_dataset()["villages"]}, user="test")
     with pytest.raises(store.StoreError, match=r"damaged|not a GeoPackage|cannot"):
-        store.update_hazard_point(data, "H1", {"monitor_name": "x"}, user="test")
+        store.open(data).update_hazard_point("H1", {"monitor_name": "x"}, user="test")
     assert sha256(data) == before
     assert leftovers(data) == []
 
@@ -217,9 +218,9 @@ def test_damaged_file_is_refused_and_never_replaced(data, damage):
 def test_write_layers_replaces_layers_and_logs_each(data):
     villages = tiny_dataset()["villages"].iloc[:2].copy()
     villages.loc[0, "population"] = 999
-    store.write_layers(data, {"villages": villages}, user="planner")
-    assert_geodataframe_equal(store.read_layer(data, "villages"), villages, check_dtype=False, check_crs=False)
-    last = store.read_audit(data).iloc[-1]
+    store.open(data).write_layers({"villages": villages}, user="planner")
+    assert_geodataframe_equal(store.open(data).read_layer("villages"), villages, check_dtype=False, check_crs=False)
+    last = store.open(data).read_audit().iloc[-1]
     assert (last["user"], last["layer"], last["action"]) == ("planner", "villages", "replace_layer")
     assert json.loads(last["changes"]) == {"features": [3, 2]}
 
@@ -229,10 +230,10 @@ def test_write_that_breaks_a_reference_is_refused(data):
     zones = tiny_dataset()["danger_zones"]
     zones.loc[0, "hazard_id"] = "NO-SUCH-POINT"
     with pytest.raises(SchemaError, match="dangling_reference"):
-        store.write_layers(data, {"danger_zones": zones}, user="test")
+        store.open(data).write_layers({"danger_zones": zones}, user="test")
     # Dropping the shelters that hazard points name breaks the data set as a whole.
     with pytest.raises(SchemaError, match=r"hazard_points\[H1\] dangling_reference"):
-        store.write_layers(data, {"shelters": tiny_dataset()["shelters"].iloc[:0]}, user="test")
+        store.open(data).write_layers({"shelters": tiny_dataset()["shelters"].iloc[:0]}, user="test")
     assert sha256(data) == before
     assert leftovers(data) == []
 
@@ -240,7 +241,7 @@ def test_write_that_breaks_a_reference_is_refused(data):
 def _edit_many(path: str, user: str, column: str, count: int, barrier) -> None:
     barrier.wait()
     for i in range(count):
-        store.update_hazard_point(path, "H1", {column: f"{user}{i}"}, user=user)
+        store.open(path).update_hazard_point("H1", {column: f"{user}{i}"}, user=user)
 
 
 def test_two_writer_processes_lose_no_edit(data):
@@ -258,7 +259,7 @@ def test_two_writer_processes_lose_no_edit(data):
     assert [worker.exitcode for worker in workers] == [0, 0]
     row = hazard(data, "H1")
     assert (row["monitor_name"], row["responsible_name"], row["version"]) == ("a9", "b9", 1 + 2 * count)
-    edits = store.read_audit(data).query("feature_id == 'H1'")
+    edits = store.open(data).read_audit().query("feature_id == 'H1'")
     assert sorted(edits["user"]) == ["a"] * count + ["b"] * count
     # Each edit started from the version the previous one left: no read-modify-write interleaved.
     assert edits["version_before"].tolist() == list(range(1, 1 + 2 * count))
@@ -272,7 +273,7 @@ def test_two_writer_processes_lose_no_edit(data):
 def test_edit_bumps_version_stamps_time_and_derives_danger_grade(data):
     # Plan 3.2: 500 threatened people (under 1000) is a large danger.
     start = datetime.now(UTC).replace(microsecond=0)
-    new = store.update_hazard_point(data, "H1", {"threatened_people": 500}, user="monitor", expected_version=1)
+    new = store.open(data).update_hazard_point("H1", {"threatened_people": 500}, user="monitor", expected_version=1)
     assert (new["threatened_people"], new["danger_grade"], new["version"]) == (500, "large", 2)
     assert ISO_SECONDS.fullmatch(new["updated_at"])
     stamped = datetime.strptime(new["updated_at"], "%Y-%m-%dT%H:%M:%S%z")
@@ -285,8 +286,8 @@ def test_edit_bumps_version_stamps_time_and_derives_danger_grade(data):
 
 def test_audit_row_records_who_when_and_what(data):
     moved = Point(117.251, 29.301)
-    new = store.update_hazard_point(data, "H1", {"threatened_people": 1200, "geometry": moved}, user="王工")
-    row = store.read_audit(data).iloc[-1]
+    new = store.open(data).update_hazard_point("H1", {"threatened_people": 1200, "geometry": moved}, user="王工")
+    row = store.open(data).read_audit().iloc[-1]
     assert (row["user"], row["layer"], row["feature_id"], row["action"]) == ("王工", "hazard_points", "H1", "update")
     assert (row["version_before"], row["version_after"], row["at"]) == (1, 2, new["updated_at"])
     assert json.loads(row["changes"]) == {
@@ -298,40 +299,40 @@ def test_audit_row_records_who_when_and_what(data):
 
 
 def test_stale_expected_version_is_a_conflict_and_writes_nothing(data):
-    store.update_hazard_point(data, "H1", {"monitor_name": "甲"}, user="a", expected_version=1)
+    store.open(data).update_hazard_point("H1", {"monitor_name": "甲"}, user="a", expected_version=1)
     before = sha256(data)
     with pytest.raises(store.ConflictError, match="version 2") as caught:
-        store.update_hazard_point(data, "H1", {"monitor_name": "乙"}, user="b", expected_version=1)
+        store.open(data).update_hazard_point("H1", {"monitor_name": "乙"}, user="b", expected_version=1)
     assert caught.value.current_version == 2
     assert caught.value.current["monitor_name"] == "甲"
     assert sha256(data) == before
 
 
 def test_status_replaces_deletion_and_is_validated(data):
-    new = store.set_hazard_status(data, "H2", "treated", user="planner", expected_version=1)
+    new = store.open(data).set_hazard_status("H2", "treated", user="planner", expected_version=1)
     assert (new["status"], new["version"]) == ("treated", 2)
-    assert len(store.read_layer(data, "hazard_points")) == 3
-    row = store.read_audit(data).iloc[-1]
+    assert len(store.open(data).read_layer("hazard_points")) == 3
+    row = store.open(data).read_audit().iloc[-1]
     assert (row["action"], json.loads(row["changes"])) == ("status", {"status": ["active", "treated"]})
     before = sha256(data)
     with pytest.raises(SchemaError, match=r"hazard_points\[H2\] enum"):
-        store.set_hazard_status(data, "H2", "deleted", user="planner")
+        store.open(data).set_hazard_status("H2", "deleted", user="planner")
     assert sha256(data) == before
 
 
 def test_edit_that_changes_nothing_writes_nothing(data):
     before = sha256(data)
-    assert store.set_hazard_status(data, "H1", "active", user="planner")["version"] == 1
+    assert store.open(data).set_hazard_status("H1", "active", user="planner")["version"] == 1
     assert sha256(data) == before
 
 
 def test_edit_refuses_store_owned_columns_and_unknown_points(data):
     with pytest.raises(ValueError, match="danger_grade"):
-        store.update_hazard_point(data, "H1", {"danger_grade": "small"}, user="x")
+        store.open(data).update_hazard_point("H1", {"danger_grade": "small"}, user="x")
     with pytest.raises(ValueError, match="hazard_id"):
-        store.update_hazard_point(data, "H1", {"hazard_id": "H7"}, user="x")
+        store.open(data).update_hazard_point("H1", {"hazard_id": "H7"}, user="x")
     with pytest.raises(store.StoreError, match="no hazard_id 'H404'"):
-        store.update_hazard_point(data, "H404", {"name": "x"}, user="x")
+        store.open(data).update_hazard_point("H404", {"name": "x"}, user="x")
 
 
 def test_add_hazard_point_derives_its_columns_and_refuses_a_taken_id(data):
@@ -345,15 +346,15 @@ def test_add_hazard_point_derives_its_columns_and_refuses_a_taken_id(data):
         "threatened_property_10k_yuan": 600.0,
         "shelter_id": "SH1",
     }
-    new = store.add_hazard_point(data, row, Point(117.26, 29.31), user="surveyor")
+    new = store.open(data).add_hazard_point(row, Point(117.26, 29.31), user="surveyor")
     assert (new["danger_grade"], new["version"], new["status"]) == ("medium", 1, "active")
     assert hazard(data, "H4")["danger_grade"] == "medium"
-    audit = store.read_audit(data).iloc[-1]
+    audit = store.open(data).read_audit().iloc[-1]
     assert (audit["action"], audit["version_after"]) == ("insert", 1)
     assert pd.isna(audit["version_before"])
     assert json.loads(audit["changes"])["geometry"] == [None, "POINT (117.26 29.31)"]
     with pytest.raises(store.ConflictError, match="exists") as caught:
-        store.add_hazard_point(data, row, Point(117.26, 29.31), user="surveyor")
+        store.open(data).add_hazard_point(row, Point(117.26, 29.31), user="surveyor")
     assert caught.value.current["name"] == "新滑坡"
 
 
@@ -363,7 +364,7 @@ def test_add_hazard_point_derives_its_columns_and_refuses_a_taken_id(data):
 
 def test_created_and_edited_file_passes_gdal_validate_gpkg(data):
     assert validate_gpkg(str(data), extra_checks=True, warning_as_error=True) == []
-    store.update_hazard_point(data, "H1", {"threatened_people": 500}, user="x")
+    store.open(data).update_hazard_point("H1", {"threatened_people": 500}, user="x")
     assert validate_gpkg(str(data), extra_checks=True, warning_as_error=True) == []
 
 
@@ -398,7 +399,7 @@ def test_a_user_default_style_survives_a_rewrite(data):
         "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
         "styleQML, useAsDefault) VALUES ('', '', 'villages', 'geom', 'mine', '<qgis/>', 1)",
     )
-    store.write_layers(data, {"villages": tiny_dataset()["villages"]}, user="test")
+    store.open(data).write_layers({"villages": tiny_dataset()["villages"]}, user="test")
     defaults = sql(data, "SELECT styleName FROM layer_styles WHERE f_table_name = 'villages' AND useAsDefault")
     assert defaults == [("mine",)]
 
@@ -406,15 +407,15 @@ def test_a_user_default_style_survives_a_rewrite(data):
 def test_geometry_of_mixed_single_and_multi_parts_is_stored_multi(data):
     zones = tiny_dataset()["danger_zones"]
     zones.loc[0, "geometry"] = shapely.MultiPolygon([zones.geometry.iloc[0]])
-    store.write_layers(data, {"danger_zones": zones}, user="test")
+    store.open(data).write_layers({"danger_zones": zones}, user="test")
     assert pyogrio.read_info(data, layer="danger_zones")["geometry_type"] == "MultiPolygon"
-    assert set(store.read_layer(data, "danger_zones").geom_type) == {"MultiPolygon"}
+    assert set(store.open(data).read_layer("danger_zones").geom_type) == {"MultiPolygon"}
     assert validate_gpkg(str(data), extra_checks=True, warning_as_error=True) == []
 
 
 def test_a_file_without_audit_log_has_an_empty_one(tmp_path):
     path = tmp_path / "plain.gpkg"
     pyogrio.write_dataframe(tiny_dataset()["villages"], path, layer="villages")
-    log = store.read_audit(path)
+    log = store.open(path).read_audit()
     assert log.empty and list(log.columns) == store.AUDIT_COLUMNS
-    assert isinstance(store.read_layer(path, "villages"), gpd.GeoDataFrame)
+    assert isinstance(store.open(path).read_layer("villages"), gpd.GeoDataFrame)

@@ -25,7 +25,10 @@ import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
 import layers as maplayers
-from geo import auth, evacuation, exposure, pools, rules, schema, siting, store
+from geo import store
+from geo.access import auth
+from geo.analysis import evacuation, exposure, pools, siting
+from geo.model import rules, schema
 from geo.settings import DEMO_DATA, AnalysisSettings
 from layers.assets import remote_references, standalone_html
 from layers.common import HazmapLayer, walk
@@ -44,7 +47,7 @@ EDITOR = auth.User("web", "editor")
 @pytest.fixture(scope="module")
 def demo() -> dict[str, gpd.GeoDataFrame]:
     """The demo data set, read once; tests only read it."""
-    return store.read_layers(DEMO_DATA)
+    return store.open(DEMO_DATA).read_layers()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ def demo_coverage(demo) -> pools.PoolCoverage:
 @pytest.fixture
 def tiny_file(tmp_path) -> Path:
     path = tmp_path / "tiny.gpkg"
-    store.create(path, tiny_dataset(), user="fixture")
+    store.open(path).create(tiny_dataset(), user="fixture")
     return path
 
 
@@ -330,7 +333,7 @@ def test_route_and_shelter_tables_flag_unreachable_routes_and_full_shelters(demo
 
 def test_route_reasons_read_in_the_readers_language_in_tables_and_on_the_map(demo, demo_routes):
     # The tables, the red crosses of unreachable origins and the routes sent elsewhere than their assigned shelter
-    # all say why in the session's language (geo.evacuation words the reasons); the demo district has each.
+    # all say why in the session's language (geo.analysis.evacuation words the reasons); the demo district has each.
     routes = demo_routes.routes
     table = evacuation_page.route_table(routes, demo_routes.shelters)
     zh = widgets.present(table, evacuation_page.ROUTE_COLUMNS, "zh")["说明"]
@@ -426,7 +429,7 @@ def test_a_click_on_the_map_gives_the_site_to_test():
 def test_layer_overview_counts_features_geometries_and_problems():
     data = tiny_dataset()
     del data["roads"]
-    report = schema.validate(data)
+    report = schema.validate_frames(data)
     overview = data_page.layer_overview(data, report, "zh").set_index("layer")
     assert overview.loc["hazard_points", "features"] == 3
     assert overview.loc["hazard_points", "title"] == "地质灾害隐患点"
@@ -453,7 +456,7 @@ def test_edit_diff_keeps_only_changed_editable_cells():
 
 def test_edits_go_through_the_store_one_call_per_row(tiny_file):
     """Plan 3.2: the store derives the danger grade; each saved row bumps the version and logs an audit row."""
-    base = data_page.editable_table(store.read_layer(tiny_file, "hazard_points"))
+    base = data_page.editable_table(store.open(tiny_file).read_layer("hazard_points"))
     edited = base.copy()
     edited.at["H1", "threatened_people"] = 600
     edited.at["H1", "name"] = "枫林村滑坡（扩大）"
@@ -461,19 +464,19 @@ def test_edits_go_through_the_store_one_call_per_row(tiny_file):
     outcomes = data_page.save_edits(tiny_file, data_page.edit_diff(base, edited), auth.User("测试员", "editor"))
     assert [o.status for o in outcomes] == ["saved", "saved"]
     assert outcomes[0].row["version"] == 2 and outcomes[0].row["danger_grade"] == "large"
-    points = store.read_layer(tiny_file, "hazard_points").set_index("hazard_id")
+    points = store.open(tiny_file).read_layer("hazard_points").set_index("hazard_id")
     assert points.at["H1", "name"] == "枫林村滑坡（扩大）" and points.at["H2", "status"] == "treated"
-    log = store.read_audit(tiny_file).tail(2)
+    log = store.open(tiny_file).read_audit().tail(2)
     assert log["user"].tolist() == ["测试员", "测试员"]
     assert log["action"].tolist() == ["update", "status"]
     assert log["version_after"].tolist() == [2, 2]
-    audit = data_page.audit_table(store.read_audit(tiny_file), limit=2)
+    audit = data_page.audit_table(store.open(tiny_file).read_audit(), limit=2)
     assert audit.loc[0, "feature_id"] == "H2" and "status: active → treated" in audit.loc[0, "changes"]
 
 
 def test_an_edit_on_a_stale_version_conflicts_and_is_not_merged(tiny_file):
-    base = data_page.editable_table(store.read_layer(tiny_file, "hazard_points"))
-    store.update_hazard_point(tiny_file, "H1", {"village": "别人改的村"}, user="other", expected_version=1)
+    base = data_page.editable_table(store.open(tiny_file).read_layer("hazard_points"))
+    store.open(tiny_file).update_hazard_point("H1", {"village": "别人改的村"}, user="other", expected_version=1)
     edited = base.copy()
     edited.at["H1", "name"] = "我的名字"
     before = _digest(tiny_file)
@@ -493,7 +496,7 @@ def test_an_invalid_edit_is_refused_with_the_problem(tiny_file):
     (outcome,) = data_page.save_edits(tiny_file, [edit], EDITOR)
     assert outcome.status == "invalid"
     assert "threatened_people" in outcome.message
-    assert store.read_layer(tiny_file, "hazard_points").set_index("hazard_id").at["H2", "version"] == 1
+    assert store.open(tiny_file).read_layer("hazard_points").set_index("hazard_id").at["H2", "version"] == 1
 
 
 def test_filter_finds_points_by_text_township_and_status():
@@ -585,7 +588,7 @@ def test_data_page_saves_an_edit_made_in_the_table(tmp_path, monkeypatch):
     shutil.copyfile(DEMO_DATA, path)
     monkeypatch.setenv("HAZMAP_DATA", str(path))
     monkeypatch.setenv("HAZMAP_USERS", str(write_users(tmp_path / "users.yaml", {"editor1": "editor"})))
-    first = store.read_layer(path, "hazard_points").iloc[0]
+    first = store.open(path).read_layer("hazard_points").iloc[0]
     at = _run("data_page", user="editor1")
     at.session_state["hazard_editor_0"] = {
         "edited_rows": {0: {"threatened_people": 1200}},
@@ -597,6 +600,6 @@ def test_data_page_saves_an_edit_made_in_the_table(tmp_path, monkeypatch):
     save.click().run()
     assert _problems(at) == []
     assert any("已保存" in s.value for s in at.success)
-    stored = store.read_layer(path, "hazard_points").set_index("hazard_id").loc[first["hazard_id"]]
+    stored = store.open(path).read_layer("hazard_points").set_index("hazard_id").loc[first["hazard_id"]]
     assert stored["threatened_people"] == 1200 and stored["danger_grade"] == "giant"
     assert stored["version"] == first["version"] + 1

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from geo import auth
+from geo.access import auth
 from ui import auth as signin
 
 APP = Path(__file__).resolve().parent.parent / "app.py"

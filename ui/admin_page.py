@@ -1,7 +1,7 @@
 """The admin page (管理): the users of the app and their roles, and the settings the app runs with.
 
 Only listed for admins (``app.py``); the functions that change users check the acting user's role themselves
-(:func:`geo.auth.require`), whoever calls them.  An admin cannot remove or demote themselves, so the app always
+(:func:`geo.access.auth.require`), whoever calls them.  An admin cannot remove or demote themselves, so the app always
 keeps the admin who made the last change.  Users and passwords can also be managed on the server with
 ``python -m geo users`` (which needs no role: whoever runs it can edit the file anyway).
 
@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import auth, settings
+from geo import settings, store
+from geo.access import auth
 from ui import auth as signin
 from ui import common, map_page, widgets
 
@@ -57,10 +58,10 @@ def users_table(accounts: Mapping[str, auth.Account], lang: str) -> pd.DataFrame
 def settings_table() -> pd.DataFrame:
     """What the app runs with: the data set (without password), user file, sign-on, basemaps, analysis defaults."""
     yes, no = common.tr("是", "yes"), common.tr("否", "no")
-    path = settings.data_path()
+    source = store.Source.of()
     rows = [
-        (common.tr("数据集", "Data set"), settings.redact(path)),
-        (common.tr("存储", "Storage"), "PostGIS" if settings.is_database_url(path) else "GeoPackage"),
+        (common.tr("数据集", "Data set"), source.label),
+        (common.tr("存储", "Storage"), "PostGIS" if source.is_database else "GeoPackage"),
         (common.tr("用户文件", "User file"), str(auth.users_path())),
         (common.tr("统一身份登录（OIDC）", "Single sign-on (OIDC)"), yes if signin.oidc_configured() else no),
         (common.tr("可用底图", "Basemaps"), "、".join(map_page.basemaps())),

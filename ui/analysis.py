@@ -12,8 +12,8 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
-from geo import evacuation, pools, siting
-from geo import exposure as exposure_analysis
+from geo.analysis import evacuation, pools, siting
+from geo.analysis import exposure as exposure_analysis
 from geo.settings import AnalysisSettings
 from ui import common
 
@@ -38,7 +38,7 @@ def exposure(version: common.DataVersion, warning_spec: tuple = ()) -> exposure_
 
     Returns
     -------
-    geo.exposure.ExposureResult
+    geo.analysis.exposure.ExposureResult
     """
     layers = common.layers(version)
     if not warning_spec:

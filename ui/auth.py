@@ -3,7 +3,7 @@
 Three ways the app runs, decided on every run from the configuration (never from anything the browser sends):
 
 - **No user file** (``HAZMAP_USERS``, default ``.streamlit/users.yaml``, does not exist) and no single sign-on:
-  read-only.  Everyone is :data:`geo.auth.ANONYMOUS`, a viewer, and a banner on every page says so.
+  read-only.  Everyone is :data:`geo.access.auth.ANONYMOUS`, a viewer, and a banner on every page says so.
 - **A user file**: users sign in with a name and password checked against its bcrypt hashes.  The session
   remembers only the name (``SESSION_KEY``, which is no widget's key, so no browser message can set it); the role is
   read from the file on every run, so a changed role or a removed user takes effect at the next click.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import auth
+from geo.access import auth
 from ui import common, widgets
 
 #: Session-state key of the signed-in user's name.
@@ -60,11 +60,11 @@ def oidc_configured() -> bool:
 
 
 def current_user() -> auth.User | None:
-    """The user of this session; :data:`geo.auth.ANONYMOUS` when the app has no users; None until one signs in.
+    """The user of this session; :data:`geo.access.auth.ANONYMOUS` when the app has no users; None until one signs in.
 
     Raises
     ------
-    geo.auth.UserFileError
+    geo.access.auth.UserFileError
         The user file is broken (:func:`gate` shows it).
     """
     path = auth.users_path()
@@ -87,7 +87,7 @@ def _forget_session() -> None:
 
 
 def sign_in(user: auth.User) -> None:
-    """Make ``user`` (checked by :func:`geo.auth.authenticate`) the user of this session."""
+    """Make ``user`` (checked by :func:`geo.access.auth.authenticate`) the user of this session."""
     _forget_session()
     st.session_state[SESSION_KEY] = user.name
 

@@ -1,24 +1,25 @@
 """What every page shares: the data set, cached analyses, the interface language and the error page.
 
-Data and analyses are cached with Streamlit's caches keyed on a :class:`DataVersion`: the data file's path **and
-its modification time and size** (for a PostGIS database, its URL and newest audit id), so an edit saved through
+Data and analyses are cached with Streamlit's caches keyed on a :class:`DataVersion`: the data source **and its
+stamp** (a file's modification time, size and inode; a database's newest audit id), so an edit saved through
 the store shows at once, while panning or filtering the map never re-reads the data or re-runs an analysis.
 
-The version also says whether personal phone numbers are masked for the signed-in user (:mod:`geo.privacy`):
+The version also says whether personal phone numbers are masked for the signed-in user (:mod:`geo.access.privacy`):
 :func:`layers` hands a viewer's pages masked frames, so every map, table, download and export built from them is
 masked, and the caches of the two views never mix.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
 
-from geo import privacy, schema, settings, store
+from geo import settings, store
+from geo.access import privacy
+from geo.model import schema
 
 LANGS = {"zh": "中文", "en": "English"}
 
@@ -50,20 +51,20 @@ class DataVersion:
 
     Attributes
     ----------
-    path
-        The GeoPackage, or the database URL (a cache key only: shown, it goes through ``settings.redact``).
+    source
+        The data set (shown, it is named by ``source.label``, which never holds a password).
     stamp
-        What changes when the data changes: a file's modification time and size, a database's newest audit id.
+        What changes when the data changes (:meth:`geo.store.Store.stamp`).
     masked
         Personal phone numbers are masked in this view.
     """
 
-    path: str
+    source: store.Source
     stamp: tuple[int, ...]
     masked: bool = True
 
 
-def data_version(path: str | None = None) -> DataVersion:
+def data_version(where: str | None = None) -> DataVersion:
     """The current version of the data set (``HAZMAP_DATA`` or the demo file) for the signed-in user.
 
     Raises
@@ -74,30 +75,21 @@ def data_version(path: str | None = None) -> DataVersion:
     # ui.auth builds on this module (its texts use tr), so it is imported where it is needed.
     from ui import auth
 
-    path = settings.data_path(path)
+    source = store.Source.of(where)
     masked = not privacy.sees_contacts(auth.current_user())
-    if settings.is_database_url(path):
-        # Imported on first use, like the store does: psycopg is needed only where a database is.
-        from geo import pgstore
-
-        return DataVersion(path, (pgstore.last_change(path),), masked)
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError as exc:
-        raise store.StoreError(f"{path}: file not found (set HAZMAP_DATA to a hazmap GeoPackage)") from exc
-    return DataVersion(path, (stat.st_mtime_ns, stat.st_size), masked)
+    return DataVersion(source, store.open(source).stamp(), masked)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _stored(path: str, stamp: tuple[int, ...]) -> dict[str, gpd.GeoDataFrame]:
+def _stored(source: store.Source, stamp: tuple[int, ...]) -> dict[str, gpd.GeoDataFrame]:
     # cache_resource hands every session the same frames without pickling a copy per rerun: pages treat them
     # as read-only and copy before changing anything.
-    return store.read_layers(path)
+    return store.open(source).read_layers()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _layers_cached(version: DataVersion) -> dict[str, gpd.GeoDataFrame]:
-    stored = _stored(version.path, version.stamp)
+    stored = _stored(version.source, version.stamp)
     return privacy.mask_layers(stored) if version.masked else stored
 
 
@@ -107,22 +99,22 @@ def layers(version: DataVersion | None = None) -> dict[str, gpd.GeoDataFrame]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _validation_cached(path: str, stamp: tuple[int, ...]) -> schema.Report:
-    return schema.validate(_stored(path, stamp))
+def _validation_cached(source: store.Source, stamp: tuple[int, ...]) -> schema.Report:
+    return schema.validate_frames(_stored(source, stamp))
 
 
 def validation(version: DataVersion | None = None) -> schema.Report:
     """The validator's report of the current data set, computed once per data version."""
     version = version or data_version()
-    return _validation_cached(version.path, version.stamp)
+    return _validation_cached(version.source, version.stamp)
 
 
 def show_data_error(exc: Exception) -> None:
     """A page that says what is wrong with the data file and how to fix it, instead of a traceback."""
-    path = settings.data_path()
-    where = settings.redact(path)
+    source = store.Source.of()
+    where = source.label
     # A database error may quote the URL it was given: the password in it must not reach the page.
-    reason = str(exc).replace(path, where) if settings.is_database_url(path) else exc
+    reason = str(exc).replace(source.location, where)
     st.error(tr("无法打开数据文件", "The data file cannot be opened"))
     st.markdown(
         tr(

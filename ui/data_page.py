@@ -13,8 +13,8 @@ modification time changes, and every cached layer and analysis of :mod:`ui.commo
 follows on the next run.
 
 Roles: every user sees the overview, the hazard points and the audit log (a viewer with phone numbers masked, see
-:mod:`geo.privacy`); only users whose role allows ``edit`` get the editor, and ``import`` the import panel.
-:func:`save_edits` itself refuses a user without ``edit`` (:func:`geo.auth.require`), whatever called it, and
+:mod:`geo.access.privacy`); only users whose role allows ``edit`` get the editor, and ``import`` the import panel.
+:func:`save_edits` itself refuses a user without ``edit`` (:func:`geo.access.auth.require`), whatever called it, and
 the audit log records the signed-in user's name.
 """
 
@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import auth, privacy, schema, store
+from geo import store
+from geo.access import auth, privacy
+from geo.model import schema
 from layers import i18n
 from layers.escape import is_missing
 from ui import common, import_panel, widgets
@@ -156,7 +158,9 @@ class SaveOutcome:
     row: dict = field(default_factory=dict)
 
 
-def save_edits(path: str | os.PathLike, edits: Sequence[RowEdit], user: auth.User | None) -> list[SaveOutcome]:
+def save_edits(
+    source: store.Source | str | os.PathLike, edits: Sequence[RowEdit], user: auth.User | None
+) -> list[SaveOutcome]:
     """Send each row edit to the store for ``user``, one call per row; a refused row does not stop the others.
 
     Raises
@@ -165,16 +169,17 @@ def save_edits(path: str | os.PathLike, edits: Sequence[RowEdit], user: auth.Use
         ``user``'s role may not edit; nothing is written.
     """
     auth.require(user, "edit")
+    target = store.open(source)
     outcomes = []
     for edit in edits:
         try:
             if set(edit.changes) == {"status"}:
-                row = store.set_hazard_status(
-                    path, edit.hazard_id, edit.changes["status"], user=user.name, expected_version=edit.expected_version
+                row = target.set_hazard_status(
+                    edit.hazard_id, edit.changes["status"], user=user.name, expected_version=edit.expected_version
                 )
             else:
-                row = store.update_hazard_point(
-                    path, edit.hazard_id, edit.changes, user=user.name, expected_version=edit.expected_version
+                row = target.update_hazard_point(
+                    edit.hazard_id, edit.changes, user=user.name, expected_version=edit.expected_version
                 )
             outcomes.append(SaveOutcome(edit, "saved", row=row))
         except store.ConflictError as exc:
@@ -328,9 +333,9 @@ def _show_outcomes(lang: str) -> None:
             st.code(outcome.message, language=None)
 
 
-def _save(path: str, edits: Sequence[RowEdit]) -> None:
+def _save(source: store.Source, edits: Sequence[RowEdit]) -> None:
     with st.spinner(common.tr("正在保存…", "Saving…")):
-        st.session_state[_OUTCOMES] = save_edits(path, edits, current_user())
+        st.session_state[_OUTCOMES] = save_edits(source, edits, current_user())
     _restart_editing()
     st.rerun()
 
@@ -367,7 +372,7 @@ def _editor(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame], l
     )
     left, right = st.columns([1, 5])
     if left.button(common.tr("保存修改", "Save edits"), type="primary", disabled=not pending):
-        _save(version.path, edit_diff(shown, edited))
+        _save(version.source, edit_diff(shown, edited))
     if right.button(common.tr("放弃修改", "Discard edits"), disabled=not pending):
         st.session_state.pop(_OUTCOMES, None)
         _restart_editing()
@@ -392,7 +397,7 @@ def _status_form(version: common.DataVersion, lang: str) -> None:
         )
         if st.form_submit_button(common.tr("变更状态", "Change status"), disabled=_pending()):
             version_shown = int(base.at[hazard_id, "version"])
-            _save(version.path, [RowEdit(str(hazard_id), version_shown, {"status": status})])
+            _save(version.source, [RowEdit(str(hazard_id), version_shown, {"status": status})])
 
 
 def _overview(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
@@ -452,9 +457,9 @@ def render() -> None:
             _read_only_points(data, lang)
     for tab in imports:
         with tab:
-            import_panel.render_import(version.path, user=user)
+            import_panel.render_import(version.source, user=user)
     with audit:
         # The log records old and new values of every edit, phone numbers too: masked like the layers.
-        log = privacy.mask_for(user, store.read_audit(version.path))
+        log = privacy.mask_for(user, store.open(version.source).read_audit())
         st.caption(common.tr(f"最近 {AUDIT_ROWS} 条，共 {len(log)} 条。", f"Latest {AUDIT_ROWS} of {len(log)} rows."))
         st.dataframe(widgets.present(audit_table(log), AUDIT_COLUMNS, lang), hide_index=True)

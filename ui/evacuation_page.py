@@ -1,6 +1,6 @@
 """The Evacuation page (疏散): the routes of a hazard point or a township, their shelters, and a drill map to take away.
 
-Routes of every active hazard point come from :func:`geo.evacuation.evacuation_routes` (cached per data version
+Routes of every active hazard point come from :func:`geo.analysis.evacuation.evacuation_routes` (cached per data version
 and walking speed in :mod:`ui.analysis`), so shelter load counts everyone a shelter receives, not only the
 selection's people.  The page picks the routes of one hazard point or township (:func:`select_routes`), tabulates
 them with unreachable ones and over-full shelters marked (:func:`route_table`, :func:`shelter_table`), draws them
@@ -21,9 +21,9 @@ import pandas as pd
 import streamlit as st
 
 import layers as maplayers
-from geo import evacuation
-from geo.evacuation import EvacuationResult
-from geo.schema import STORAGE_CRS
+from geo.analysis import evacuation
+from geo.analysis.evacuation import EvacuationResult
+from geo.model.crs import STORAGE_CRS
 from geo.settings import AnalysisSettings
 from layers.common import HazmapLayer, LegendSection, Symbol, badge_marker, geojson
 from ui import analysis, common, export_panel, widgets
@@ -127,7 +127,10 @@ def selection_name(value: str) -> str:
 
 
 def routes_file(routes: gpd.GeoDataFrame, suffix: str) -> bytes:
-    """The routes as a ``.geojson`` (WGS84) or ``.gpkg`` (EPSG:4490) file, by :func:`geo.evacuation.write_routes`."""
+    """The routes as a ``.geojson`` (WGS84) or ``.gpkg`` (EPSG:4490) file.
+
+    Written by :func:`geo.analysis.evacuation.write_routes`.
+    """
     with tempfile.TemporaryDirectory(prefix="hazmap-routes-") as scratch:
         path = Path(scratch) / f"routes{suffix}"
         evacuation.write_routes(routes, path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from geo import exposure, pools
+from geo.analysis import exposure, pools
 from geo.export import batch, cards, drill_map, files, fonts, reports, vector
 from geo.export.hazard import ExportData
 from geo.export.options import VECTOR_FORMATS, ExportSettings

@@ -6,7 +6,7 @@ that came from the file (notes naming its columns, values, reasons) is shown as 
 Markdown, so a hostile header or value reads as the characters it holds.
 
 Only a user whose role allows ``import`` gets the panel, and :func:`apply_import` refuses anyone else
-(:func:`geo.auth.require`) before it writes; the audit log records the signed-in user's name.
+(:func:`geo.access.auth.require`) before it writes; the audit log records the signed-in user's name.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import auth, importers, settings, store
-from geo.schema import LAYERS
+from geo import importers, store
+from geo.access import auth
+from geo.model.schema import LAYERS
 from ui import common
 
 #: The session key of the current preview: (upload and options fingerprint, plan).
@@ -98,7 +99,7 @@ def _options(choices: list[str], workbook: bool, key: str) -> importers.ImportOp
     )
 
 
-def _preview(files: list, path: str, key: str) -> importers.ImportPlan | None:
+def _preview(files: list, path: store.Source, key: str) -> importers.ImportPlan | None:
     """The preview of the uploads, computed once per upload and options and kept in the session."""
     with tempfile.TemporaryDirectory(prefix="hazmap-import-") as tmp:
         source = save_uploads(files, Path(tmp))
@@ -216,12 +217,12 @@ def _error(exc: Exception) -> None:
     st.code(str(exc), language=None)  # the message may quote the file's own text: shown, never rendered
 
 
-def render_import(data_path: str | None = None, *, user: auth.User | None) -> None:
+def render_import(data: store.Source | str | None = None, *, user: auth.User | None) -> None:
     """The import panel: upload, reading options, preview of added/updated/rejected rows, downloads, confirm.
 
     Parameters
     ----------
-    data_path
+    data
         The data set to import into (default: ``HAZMAP_DATA``, else the demo file).
     user
         Who imports; a user whose role may not import gets a note instead of the panel.
@@ -229,7 +230,7 @@ def render_import(data_path: str | None = None, *, user: auth.User | None) -> No
     if not auth.allowed(user, "import"):
         st.info(common.tr("导入台账需要编辑者权限。", "Importing needs the editor role."))
         return
-    path = settings.data_path(data_path)
+    path = store.Source.of(data)
     st.subheader(common.tr("导入台账", "Import an inventory"))
     kinds = [s.lstrip(".") for s in (*importers.SUPPORTED_SUFFIXES, *_SHAPEFILE_PARTS)]
     files = st.file_uploader(

@@ -44,11 +44,13 @@ import pandas as pd
 import streamlit as st
 
 import layers as maplayers
-from geo import network, rules
-from geo.evacuation import EvacuationResult
-from geo.exposure import ExposureResult
-from geo.pools import PoolCoverage
-from geo.schema import ROAD_CLASSES, STORAGE_CRS
+from geo.analysis.evacuation import EvacuationResult
+from geo.analysis.exposure import ExposureResult
+from geo.analysis.pools import PoolCoverage
+from geo.model import crs as model_crs
+from geo.model import rules
+from geo.model.crs import STORAGE_CRS
+from geo.model.schema import ROAD_CLASSES
 from geo.settings import AnalysisSettings
 from layers import i18n
 from layers.base import MAX_ZOOM
@@ -578,7 +580,7 @@ class HazardDetails:
     villages
         Villages inside its danger zones: ``village_id``, ``name``, ``township``, ``population``, ``households``.
     routes
-        Its evacuation routes (``geo.evacuation.ROUTE_COLUMNS``); None when routes were not computed.
+        Its evacuation routes (``geo.analysis.evacuation.ROUTE_COLUMNS``); None when routes were not computed.
     shelters
         Its assigned shelter and the shelters its routes reach: ``shelter_id``, ``name``, ``township``,
         ``capacity``, and the load columns when routes were computed.
@@ -637,7 +639,7 @@ def hazard_details(
     warning_ids = list(warned["warning_ids"].iloc[0]) if len(warned) else []
 
     zones = data["danger_zones"][data["danger_zones"]["hazard_id"] == hazard_id]
-    area = float(zones.to_crs(network.metric_crs(zones)).union_all().area) if len(zones) else 0.0
+    area = float(zones.to_crs(model_crs.metric_crs(zones)).union_all().area) if len(zones) else 0.0
     villages = data["villages"]
     if len(zones):
         inside = np.unique(villages.sindex.query(zones.to_crs(villages.crs).geometry.to_numpy(), "intersects")[1])

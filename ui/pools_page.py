@@ -1,14 +1,14 @@
 """The Pools page (游泳): how far each school without a pool is from one, what each township lacks, and where to build.
 
-Coverage comes from :func:`geo.pools.pool_coverage` (cached in :mod:`ui.analysis` per data version, k, service
+Coverage comes from :func:`geo.analysis.pools.pool_coverage` (cached in :mod:`ui.analysis` per data version, k, service
 radius and metric): per school its k nearest open pools and whether the nearest lies within the radius; per
 township whether it meets the swimming plan's facility requirement (二(二)1) on its own, by sharing a neighbour's,
 or not at all; the training budget at the plan's rates (三(四)) and the staff each school lacks (二(一)2-3).
 
-The siting tool runs the maximal covering model of :func:`geo.siting.site_pools` on the settings the user submits
-and shows the proposed sites on the map; a click on the map asks :func:`geo.siting.what_if` what one pool there
-would add.  Plain functions build the tables (:func:`coverage_table`, :func:`staffing_table`, :func:`sites_table`),
-read the map's clicks (:func:`clicked_site`) and draw the map (:func:`pools_map`).
+The siting tool runs the maximal covering model of :func:`geo.analysis.siting.site_pools` on the settings the user
+submits and shows the proposed sites on the map; a click on the map asks :func:`geo.analysis.siting.what_if` what one
+pool there would add.  Plain functions build the tables (:func:`coverage_table`, :func:`staffing_table`,
+:func:`sites_table`), read the map's clicks (:func:`clicked_site`) and draw the map (:func:`pools_map`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import pandas as pd
 import streamlit as st
 
 import layers as maplayers
-from geo import rules
-from geo.pools import PoolCoverage
+from geo.analysis.pools import PoolCoverage
+from geo.analysis.siting import SitingResult
+from geo.model import rules
 from geo.settings import AnalysisSettings
-from geo.siting import SitingResult
 from layers.common import HazmapLayer, LegendSection, Symbol, badge_marker, geojson
 from ui import analysis, common, export_panel, widgets
 

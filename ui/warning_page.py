@@ -1,10 +1,10 @@
 """The Warning page (预警): set the current warning, see who is at risk and what the plan asks each unit to do.
 
-The warning comes from one of four sources: the data set's own ``warning_areas`` layer (default), a level per
-township typed in a quick form, a GeoJSON/GeoPackage of warning polygons uploaded by the user, or polygons drawn
-on the map.  The exposure analysis (:mod:`geo.exposure`, cached in :mod:`ui.analysis`) then counts hazard points,
-threatened people and people in danger zones by warning area, township and district, lists the hazard points to
-patrol and whose people to move, and the page shows the response checklist of plan 4.5 for every level present.
+The warning comes from one of four sources: the data set's own ``warning_areas`` layer (default), a level per township
+typed in a quick form, a GeoJSON/GeoPackage of warning polygons uploaded by the user, or polygons drawn on the map.
+The exposure analysis (:mod:`geo.analysis.exposure`, cached in :mod:`ui.analysis`) then counts hazard points,
+threatened people and people in danger zones by warning area, township and district, lists the hazard points to patrol
+and whose people to move, and the page shows the response checklist of plan 4.5 for every level present.
 
 Plain functions build every table (:func:`read_warning_file`, :func:`check_warning_areas`, :func:`drawn_areas`,
 :func:`district_table`, :func:`response_checklist`, :func:`result_tables`); :func:`render` wires them to widgets.
@@ -28,8 +28,9 @@ import streamlit as st
 from folium.plugins import Draw
 
 import layers as maplayers
-from geo import exposure, rules
-from geo.exposure import ExposureResult
+from geo.analysis import exposure
+from geo.analysis.exposure import ExposureResult
+from geo.model import rules
 from ui import analysis, common, export_panel, widgets
 
 #: Largest warning file accepted, in megabytes: a district's warning polygons take kilobytes.
@@ -132,8 +133,9 @@ def read_warning_file(data: bytes, filename: str, max_mb: float = MAX_UPLOAD_MB)
 def check_warning_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Check warning polygons a user supplied and return them with ``level`` as codes.
 
-    Every feature needs a level the plan knows (蓝/黄/橙/红, 四级…一级, blue…red: :func:`geo.exposure.parse_level`)
-    and a valid, non-empty (Multi)Polygon; the layer needs a CRS.  Every problem is collected before raising.
+    Every feature needs a level the plan knows (蓝/黄/橙/红, 四级…一级, blue…red:
+    :func:`geo.analysis.exposure.parse_level`) and a valid, non-empty (Multi)Polygon; the layer needs a CRS.
+    Every problem is collected before raising.
 
     Raises
     ------

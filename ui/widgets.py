@@ -19,7 +19,7 @@ import streamlit as st
 import streamlit_folium
 from openpyxl.utils import get_column_letter
 
-from geo import evacuation
+from geo.analysis import evacuation
 from layers import frame, i18n
 from layers.escape import is_missing
 from layers.frame import MapPayload
@@ -146,7 +146,7 @@ _ENUM_LAYER = {
     "origin_kind": "",
 }
 #: Columns worded from the table's other columns in the reader's language: column -> (table, lang) -> values.
-#: An evacuation route's ``reason`` is stored in English beside a language-neutral form (``geo.evacuation``).
+#: An evacuation route's ``reason`` is stored in English beside a language-neutral form (``geo.analysis.evacuation``).
 _WORDED: dict[str, Callable[[pd.DataFrame, str], pd.Series]] = {"reason": evacuation.reason_texts}
 _LIST_SEPARATOR = "、"
 #: Characters Markdown (and Streamlit's extensions: $ for maths, : for colours and icons) give a meaning.

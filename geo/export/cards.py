@@ -26,15 +26,15 @@ import zipfile
 
 import pandas as pd
 
-from geo import rules
 from geo.export import fonts
 from geo.export.files import Target, file_stem, opened
 from geo.export.forms import Form
 from geo.export.hazard import ExportData, HazardFacts
 from geo.export.options import ExportSettings
 from geo.export.page import BLANK, Page, display, write_pdf
+from geo.model import rules
 
-#: Plan 4.1.3, which ``geo.rules.PLAN_SECTIONS`` does not list: the cards are an export, not a computed rule.
+#: Plan 4.1.3, which ``geo.model.rules.PLAN_SECTIONS`` does not list: the cards are an export, not a computed rule.
 CARD_SECTION = rules.PlanSection(
     "4.1.3", "emergency", "4.1.3", "4.1.3", "发放“防灾明白卡”", "Issuing the disaster-prevention cards"
 )

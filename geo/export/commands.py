@@ -141,11 +141,10 @@ def _data(args: argparse.Namespace) -> ExportData:
     from geo import store
     from geo.export.hazard import INPUT_LAYERS, OPTIONAL_LAYERS, ExportData
 
-    path = settings.data_path(args.data)
-    available = store.read_layers(path)
+    available = store.open(args.data).read_layers()
     missing = [name for name in INPUT_LAYERS if name not in available]
     if missing:
-        raise ValueError(f"{path}: the exports need the layer(s) {', '.join(missing)}")
+        raise ValueError(f"{args.data.label}: the exports need the layer(s) {', '.join(missing)}")
     layers = {name: available[name] for name in (*INPUT_LAYERS, *OPTIONAL_LAYERS) if name in available}
     return ExportData.prepare(layers, replace(settings.AnalysisSettings(), walk_speed_kmh=args.speed))
 
@@ -213,14 +212,14 @@ def _vector(args: argparse.Namespace) -> int:
 
 
 def _warning_report(args: argparse.Namespace) -> int:
-    from geo import exposure, store
+    from geo import store
+    from geo.analysis import exposure
     from geo.export import files, reports
 
     if files.suffix(args.out, "") not in (".xlsx", ".pdf"):
         raise ValueError(f"cannot write the warning report to {args.out}: use a .xlsx or .pdf file")
-    path = settings.data_path(args.data)
     own = [] if args.warning else ["warning_areas"]
-    layers = store.read_layers(path, [*exposure.INPUT_LAYERS, *own])
+    layers = store.open(args.data).read_layers([*exposure.INPUT_LAYERS, *own])
     areas = None
     if args.warning:
         areas = exposure.township_warnings(exposure.parse_assignments(args.warning), layers["townships"])
@@ -233,15 +232,15 @@ def _warning_report(args: argparse.Namespace) -> int:
 def _pools_report(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from geo import pools, store
+    from geo import store
+    from geo.analysis import pools
     from geo.export import files, reports
 
     if files.suffix(args.out, "") != ".xlsx":
         raise ValueError(f"cannot write the pools report to {args.out}: use a .xlsx file")
-    path = settings.data_path(args.data)
     names = ["district", "townships", "schools", "pools", *(["roads"] if args.metric == "network" else [])]
     chosen = replace(settings.AnalysisSettings(), k_pools=args.k, service_radius_m=args.radius)
-    coverage = pools.pool_coverage(store.read_layers(path, names), chosen, metric=args.metric)
+    coverage = pools.pool_coverage(store.open(args.data).read_layers(names), chosen, metric=args.metric)
     reports.write_pools_report(coverage, args.out, _export_settings(args))
     print(f"wrote {args.out}")
     return 0

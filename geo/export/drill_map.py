@@ -24,13 +24,13 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox
 from shapely.geometry import LineString, box
 
-from geo import rules
 from geo.export import cartography, fonts
 from geo.export.cartography import STYLES, Labeller
 from geo.export.files import Target
 from geo.export.hazard import ExportData, HazardFacts
 from geo.export.options import ExportSettings
 from geo.export.page import BLANK, MM_PER_INCH, POINTS_PER_MM, Page, display, wrap, write_sheet
+from geo.model import rules
 
 MARGIN = 10.0
 TITLE_H = 16.0

@@ -27,8 +27,10 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from geo import evacuation, schema
+from geo.analysis import evacuation
 from geo.export.page import BLANK, display
+from geo.model import crs as model_crs
+from geo.model import schema
 from geo.settings import AnalysisSettings
 
 #: Layers the hazard-point exports read (``schools`` and ``warning_areas`` are used when present).
@@ -94,7 +96,7 @@ class HazardFacts:
     schools : geopandas.GeoDataFrame
         Schools in or on its zones.
     routes : geopandas.GeoDataFrame
-        Its routes (:data:`geo.evacuation.ROUTE_COLUMNS`) plus ``shelter_name``, ``shelter_capacity``,
+        Its routes (:data:`geo.analysis.evacuation.ROUTE_COLUMNS`) plus ``shelter_name``, ``shelter_capacity``,
         ``roads_zh`` (named roads followed, in order) and ``assembly`` (the assembly point number, 0 for none).
     shelters : geopandas.GeoDataFrame
         The shelters its routes reach, its assigned shelter, and where no route reaches one the nearest
@@ -303,7 +305,7 @@ class ExportData:
         point = row.geometry
         zones = self.layers["danger_zones"]
         zones = zones.loc[zones["hazard_id"] == hazard_id].geometry
-        lonlat = gpd.GeoSeries([point], crs=self.crs).to_crs(schema.STORAGE_CRS).iloc[0]
+        lonlat = gpd.GeoSeries([point], crs=self.crs).to_crs(model_crs.STORAGE_CRS).iloc[0]
         villages = _inside(self.layers["villages"], zones)
         villages["position_zh"] = [relative_position_zh(point, v) for v in villages.geometry]
         schools = _inside(self.layers.get("schools", _empty(self.crs)), zones)

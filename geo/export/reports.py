@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo import exposure, pools, rules, schema
+from geo.analysis import exposure, pools
 from geo.export import fonts
 from geo.export.files import Target, opened, suffix
 from geo.export.forms import table
 from geo.export.options import ExportSettings
 from geo.export.page import INTERNAL_USE, Page, write_pdf
+from geo.model import rules, schema
 
 #: Number formats by column kind.
 if TYPE_CHECKING:
@@ -370,7 +371,7 @@ def write_warning_report(
     Parameters
     ----------
     result
-        The exposure analysis (:func:`geo.exposure.analyse`).
+        The exposure analysis (:func:`geo.analysis.exposure.analyse`).
     target
         A path (written atomically) or a binary stream; its name's ending chooses the format (a stream without a
         name gets Excel).
@@ -407,7 +408,7 @@ def write_pools_report(coverage: pools.PoolCoverage, target: Target, settings: E
     Parameters
     ----------
     coverage
-        The pool coverage analysis (:func:`geo.pools.pool_coverage`).
+        The pool coverage analysis (:func:`geo.analysis.pools.pool_coverage`).
     target
         A ``.xlsx`` path (written atomically) or a binary stream.
     settings

@@ -23,11 +23,11 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from geo import schema
 from geo.export.files import Target, opened, suffix
 from geo.export.hazard import ExportData
 from geo.export.options import VECTOR_FORMATS
 from geo.export.page import display
+from geo.model import crs as model_crs
 
 FORMATS = ("kml", "gpx", "geojson")
 KINDS = tuple(VECTOR_FORMATS)
@@ -211,7 +211,7 @@ def _ids(data: ExportData, hazard_ids: Iterable[str] | None) -> list[str]:
 def _wgs84(rows: list[dict], geoms: list, crs: str) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.GeoSeries(geoms, crs=crs))
     # Metric back to CGCS2000 exactly, then read as WGS84: they differ by centimetres (SCHEMA.md).
-    return frame.to_crs(schema.STORAGE_CRS).set_crs(WGS84, allow_override=True)
+    return frame.to_crs(model_crs.STORAGE_CRS).set_crs(WGS84, allow_override=True)
 
 
 def _title(kind: str) -> str:

@@ -85,7 +85,9 @@ class ImportOptions:
     limits: ImportLimits = DEFAULT_LIMITS
 
 
-def preview_import(source: str | os.PathLike, data: str | os.PathLike, options: ImportOptions) -> ImportPlan:
+def preview_import(
+    source: str | os.PathLike, data: store.Source | str | os.PathLike, options: ImportOptions
+) -> ImportPlan:
     """Read ``source`` and say what importing it into ``data`` would add, update and reject; writes nothing.
 
     Raises
@@ -102,8 +104,9 @@ def preview_import(source: str | os.PathLike, data: str | os.PathLike, options: 
     crs = parse_crs(options.crs) if options.crs else None
     read = ReadOptions(options.layer, options.source_layer, options.sheet, options.encoding, options.limits)
     table = read_source(source, read)
-    layers = store.read_layers(data)
+    data = store.Source.of(data)
+    layers = store.open(data).read_layers()
     if options.layer not in layers:
-        raise store.StoreError(f"{data}: no layer {options.layer!r}")
+        raise store.StoreError(f"{data.label}: no layer {options.layer!r}")
     positions = PositionOptions(crs, options.from_gcj02, district_longitude(layers, options.layer))
     return build_plan(table, layers, options.layer, positions, data)

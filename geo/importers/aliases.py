@@ -1,6 +1,6 @@
 """Column headers and coded values as staff write them, mapped to the data model — declared as data.
 
-Every column answers to its own name, its Chinese title and its English title (from :mod:`geo.schema`), plus
+Every column answers to its own name, its Chinese title and its English title (from :mod:`geo.model.schema`), plus
 the other spellings below, which come from real inventories (台账).  Headers are compared after
 :func:`normalize_key`, so full-width and half-width characters, brackets of any kind, spaces, line breaks,
 underscores, hyphens, a required-mark ``*`` and letter case do not matter: ``威胁财产（万元）``,
@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from geo.schema import LAYERS
+from geo.model.schema import LAYERS
 
 #: Layers an import can fill: those whose features carry a unique id to match updates on.
 IMPORTABLE = tuple(name for name, layer in LAYERS.items() if layer.id_field and layer.field(layer.id_field).unique)
@@ -117,7 +117,7 @@ DRIVER_COLUMNS = frozenset(
      "draworder", "icon")
 )  # fmt: skip
 
-#: Other spellings of coded values, beyond the code and its Chinese label (see :data:`geo.schema.LAYERS`).
+#: Other spellings of coded values, beyond the code and its Chinese label (see :data:`geo.model.schema.LAYERS`).
 VALUE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "hazard_type": {
         "collapse": ("危岩", "危岩体"),

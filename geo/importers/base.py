@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geo.schema import Field
+from geo.model.schema import Field
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ import geopandas as gpd
 
 from geo import store
 from geo.importers.plan import Entry, ImportPlan, derive, merged_layer, stored_rows
-from geo.schema import LAYERS
-from geo.settings import redact
+from geo.model.schema import LAYERS
 
 
 class ImportBlocked(ValueError):
@@ -58,7 +57,7 @@ def apply_plan(plan: ImportPlan, *, user: str, partial: bool = False) -> ImportR
         Rows were rejected and ``partial`` is false; nothing is written.
     geo.store.ConflictError
         A feature the plan adds or updates changed in the data set since the preview; nothing is written.
-    geo.schema.SchemaError, geo.store.StoreError
+    geo.model.schema.SchemaError, geo.store.StoreError
         The store refused the result or the data set; nothing is written.
     """
     if plan.blocked(partial):
@@ -68,7 +67,7 @@ def apply_plan(plan: ImportPlan, *, user: str, partial: bool = False) -> ImportR
         )
     edits = plan.added + plan.updated
     if edits:
-        store.rewrite_layer(plan.data, plan.layer, lambda current: _rewrite(plan, edits, current, user))
+        store.open(plan.data).rewrite_layer(plan.layer, lambda current: _rewrite(plan, edits, current, user))
     return ImportResult(
         plan.layer, [e.feature_id for e in plan.added], [e.feature_id for e in plan.updated], len(plan.rejected)
     )
@@ -115,7 +114,6 @@ def _check_unchanged(plan: ImportPlan, edits: list[Entry], stored: dict[str, dic
             continue
         what = "was added" if entry.base is None else "changed or was removed"
         raise store.ConflictError(
-            f"{redact(plan.data)}: {plan.layer} {entry.feature_id!r} {what} since the preview; "
-            "preview the import again",
+            f"{plan.data.label}: {plan.layer} {entry.feature_id!r} {what} since the preview; preview the import again",
             current or {},
         )

@@ -17,9 +17,9 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 
-from geo import gcj02
 from geo.importers.base import BadValue, Msg
-from geo.schema import ACCEPTED_CRS, CHINA_BOUNDS, STORAGE_CRS
+from geo.model import gcj02
+from geo.model.crs import ACCEPTED_CRS, CHINA_BOUNDS, STORAGE_CRS
 
 _HEMISPHERES = {
     "东经": ("lon", 1),

@@ -21,8 +21,8 @@ from geo.importers.base import Msg, field_msg
 from geo.importers.readers import SourceTable
 from geo.importers.rows import Converted, PositionOptions, convert_rows
 from geo.importers.values import clean
-from geo.schema import LAYERS, STORAGE_CRS, Layer, validate_frames
-from geo.settings import redact
+from geo.model.crs import STORAGE_CRS
+from geo.model.schema import LAYERS, Layer, validate_frames
 
 #: A position that moved less than this (degrees, about 1 mm) has not moved: re-projection noise is no edit.
 SAME_POSITION_DEG = 1e-8
@@ -60,7 +60,7 @@ class ImportPlan:
 
     layer: str
     source: str
-    data: str
+    data: store.Source
     entries: list[Entry]
     rejected: list[Rejection]
     notes: list[Msg]
@@ -92,7 +92,7 @@ class ImportPlan:
         return {
             "source": self.source,
             "layer": self.layer,
-            "data": redact(self.data),
+            "data": self.data.label,
             "columns": self.columns,
             "notes": [n.to_dict() for n in self.notes],
             "counts": {
@@ -120,7 +120,7 @@ class ImportPlan:
     def to_text(self) -> str:
         """A readable preview, row by row, as the CLI prints it."""
         layer = LAYERS[self.layer]
-        out = [f"导入预览 / import preview: {self.source} → {self.layer} ({layer.title_zh}) in {redact(self.data)}"]
+        out = [f"导入预览 / import preview: {self.source} → {self.layer} ({layer.title_zh}) in {self.data.label}"]
         if self.columns:
             out.append("列 / columns: " + ", ".join(f"{src} → {dst}" for src, dst in self.columns.items()))
         out += [f"  * {note}" for note in self.notes]
@@ -187,7 +187,7 @@ def build_plan(
     layers: dict[str, gpd.GeoDataFrame],
     layer_name: str,
     positions: PositionOptions,
-    data: str | os.PathLike,
+    data: store.Source | str | os.PathLike,
 ) -> ImportPlan:
     """Preview importing ``table`` into ``layers[layer_name]``; ``data`` names the data set for the write."""
     layer = LAYERS[layer_name]
@@ -211,7 +211,7 @@ def build_plan(
     return ImportPlan(
         layer_name,
         table.label,
-        os.fspath(data),
+        store.Source.of(data),
         entries,
         rejected,
         notes,

@@ -19,7 +19,8 @@ from geo.importers.aliases import ColumnMatch, match_columns
 from geo.importers.base import BadValue, Msg, SourceError, field_msg
 from geo.importers.readers import SourceTable
 from geo.importers.values import convert
-from geo.schema import CHINA_BOUNDS, LAYERS, STORAGE_CRS, Field
+from geo.model.crs import CHINA_BOUNDS, STORAGE_CRS
+from geo.model.schema import LAYERS, Field
 
 #: The district's longitude when the data set has nothing to take it from: Changjiang District lies at 117.2E.
 DEFAULT_LONGITUDE = 117.0

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geo.importers.aliases import FALSE_WORDS, TRUE_WORDS, normalize_key, value_index
 from geo.importers.base import BadValue, Msg
-from geo.schema import Field
+from geo.model.schema import Field
 
 #: Units that inventories write after a count or an amount ("150人", "80万元").
 _UNITS = "人次|人|户|名|个|间|座|条|道|所|万元|万|元"

@@ -35,7 +35,7 @@ routes to an assigned shelter) settles most of them, and the rest need a handful
 Choices
 -------
 - Villages, hazard points and shelters join the roads where they project onto the nearest road
-  (:func:`geo.network.snap_points`), not at the nearest junction.  ``length_m`` includes the two straight legs:
+  (:func:`geo.analysis.network.snap_points`), not at the nearest junction.  ``length_m`` includes the two straight legs:
   origin to road, and road to shelter.
 - An assigned shelter that cannot be used (not in the layer, inside a danger zone, too far from any road, or
   reachable only through another hazard point's zone or not at all) is not silently replaced: the route goes
@@ -78,7 +78,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from geo import network, schema
+from geo.analysis import network
+from geo.model import crs as model_crs
 from geo.settings import AnalysisSettings
 
 #: The layers the analysis reads.
@@ -473,7 +474,7 @@ class _Router:
         """
         matrix = self.to_safe
         if blocked is not None:
-            # An infinite weight closes an edge for scipy's Dijkstra (as in geo.network).
+            # An infinite weight closes an edge for scipy's Dijkstra (as in geo.analysis.network).
             matrix = matrix.copy()
             matrix.data[np.append(blocked, False)[self.to_safe_edge]] = np.inf
         dist, pred, _ = dijkstra(
@@ -517,7 +518,10 @@ class _Router:
 
 
 def _path_ends(path_id: np.ndarray, nodes: np.ndarray, n_paths: int) -> np.ndarray:
-    """The last node of each of ``n_paths`` paths from :func:`geo.network.trace_paths` (-1 for a path not there)."""
+    """The last node of each of ``n_paths`` paths from :func:`geo.analysis.network.trace_paths`.
+
+    -1 for a path not there.
+    """
     end = np.full(n_paths, -1, dtype=np.int64)
     last = np.ones(len(path_id), dtype=bool)
     last[:-1] = path_id[1:] != path_id[:-1]
@@ -568,7 +572,7 @@ def evacuation_routes(
     if not settings.walk_speed_kmh > 0:
         raise ValueError(f"walking speed must be above 0 km/h, not {settings.walk_speed_kmh:g}")
     roads, hazards = layers["roads"], layers["hazard_points"]
-    crs = network.metric_crs(roads if len(roads) else hazards)
+    crs = model_crs.metric_crs(roads if len(roads) else hazards)
     active = hazards[hazards["status"] == "active"].to_crs(crs).reset_index(drop=True)
     chosen = _chosen(hazards, active, hazard_ids)
     zones = layers["danger_zones"]
@@ -663,7 +667,7 @@ def evacuation_routes(
     point_xy = np.column_stack([shapely.get_x(points), shapely.get_y(points)])
     lines = _route_lines(router, point_xy, origin_no, len(origin_points) + end, reached)
     return EvacuationResult(
-        routes=gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(lines, crs=crs).to_crs(schema.STORAGE_CRS)),
+        routes=gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(lines, crs=crs).to_crs(model_crs.STORAGE_CRS)),
         shelters=_shelter_load(shelters, table, end, in_zone, shelter_node),
         network={
             "crs": crs,
@@ -885,7 +889,7 @@ def _shelter_load(
         }
     )
     return gpd.GeoDataFrame(
-        frame, geometry=shelters.geometry.to_crs(schema.STORAGE_CRS).to_numpy(), crs=schema.STORAGE_CRS
+        frame, geometry=shelters.geometry.to_crs(model_crs.STORAGE_CRS).to_numpy(), crs=model_crs.STORAGE_CRS
     )
 
 

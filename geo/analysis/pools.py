@@ -25,7 +25,9 @@ import shapely
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from geo import network, rules
+from geo.analysis import network
+from geo.model import crs as model_crs
+from geo.model import rules
 from geo.settings import AnalysisSettings
 
 METRICS = ("network", "straight")
@@ -38,7 +40,6 @@ __all__ = [
     "Distances",
     "PoolCoverage",
     "coverage_with",
-    "metric_crs",
     "open_pools",
     "pool_coverage",
     "require_layers",
@@ -183,12 +184,6 @@ class _Snapped:
         snap_d = network.snap_points(snap_o.graph, shapely.points(d_xy), max_distance_m=limit)
         legs = (np.nan_to_num(s.distance_m) for s in (snap_o, snap_d))
         return cls(snap_d.graph, snap_o.node, snap_d.node, *legs)
-
-
-def metric_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> str:
-    """The CGCS2000 Gauss-Krueger zone (SCHEMA.md "Coordinates") of the centre of the district or the schools."""
-    frame = layers["district"] if "district" in layers and not layers["district"].empty else layers["schools"]
-    return network.metric_crs(frame)
 
 
 def open_pools(pools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -379,7 +374,7 @@ def pool_coverage(
     """
     settings = settings or AnalysisSettings()
     require_layers(layers, "schools", "pools", "townships")
-    measure = DistanceMeasure(layers.get("roads"), metric, metric_crs(layers), settings)
+    measure = DistanceMeasure(layers.get("roads"), metric, model_crs.data_metric_crs(layers), settings)
     return coverage_with(layers, settings, measure)
 
 

@@ -1,8 +1,10 @@
-"""The hazmap data model (../shared/SCHEMA.md v1), declared once as data, and its validator.
+"""The hazmap data model (docs/data-model.md, version 1), declared once as data, and its validator.
 
-Everything that reads or writes a hazmap data set (store, importers, analyses, app) takes the layer and
-column definitions from here, so a rule changes in one place.  ``validate`` collects every problem in
-one pass and returns a report; it never stops at the first one, because a user fixing a file in QGIS
+Everything that reads or writes a hazmap data set (store, importers, analyses, app) takes the layer, table and
+column definitions from here, so a rule changes in one place.  :data:`LAYERS` are the spatial layers;
+:data:`TABLES` are attribute tables without geometry (the audit log, the history of warnings), which both store
+backends create, read, append to, edit and validate from these declarations alone.  ``validate`` collects every
+problem in one pass and returns a report; it never stops at the first one, because a user fixing a file in QGIS
 wants the whole list at once.
 """
 
@@ -12,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
@@ -20,30 +22,8 @@ import pandas as pd
 import shapely
 from shapely.validation import explain_validity
 
-from geo import rules
-
-#: Stored CRS of every layer: CGCS2000 geographic.
-STORAGE_CRS = "EPSG:4490"
-#: EPSG:4326 differs from CGCS2000 by centimetres; SCHEMA.md accepts it on read as CGCS2000.
-ACCEPTED_CRS = {4490, 4326}
-#: Metric CRS for Changjiang District (CGCS2000 3-degree Gauss-Krueger, CM 117E, no zone prefix).
-DISTRICT_METRIC_CRS = "EPSG:4548"
-
-#: A generous bounding box of China (lon/lat), used to catch swapped or projected coordinates.
-CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
-
-
-def metric_crs_for(lon: float) -> str:
-    """Return the CGCS2000 3-degree Gauss-Krueger CRS (no zone prefix) whose zone holds ``lon``.
-
-    EPSG:4534 is the zone with central meridian 75E; each following code moves 3 degrees east.
-
-    >>> metric_crs_for(117.2)
-    'EPSG:4548'
-    """
-    zone = round(lon / 3.0)
-    zone = min(max(zone, 25), 45)
-    return f"EPSG:{4534 + zone - 25}"
+from geo.model import rules
+from geo.model.crs import ACCEPTED_CRS, CHINA_BOUNDS, STORAGE_CRS
 
 
 class SchemaError(ValueError):
@@ -58,7 +38,9 @@ class SchemaError(ValueError):
 class Field:
     """One column of a layer.
 
-    ``kind`` is one of ``text``, ``int``, ``real``, ``bool``.  ``enum`` maps each allowed stored value to
+    ``kind`` is one of ``text``, ``int``, ``real``, ``bool``; attribute tables also use ``time`` (an ISO-8601
+    timestamp, kept as text in a GeoPackage and as ``timestamptz`` in PostGIS) and ``json`` (JSON text, ``jsonb``
+    in PostGIS).  ``enum`` maps each allowed stored value to
     its Chinese label.  ``ref`` names ``layer.column`` that a non-null value must exist in.
     """
 
@@ -76,12 +58,21 @@ class Field:
 
 @dataclass(frozen=True)
 class Layer:
+    """A table of the data model: a spatial layer, or an attribute table when ``geometry`` is None.
+
+    ``id_field`` names the column that identifies a row.  With ``serial`` the store assigns it (1, 2, ...) when a
+    row is appended, and it is not among ``fields``; ``kept`` tables survive the re-creation of a database's data
+    set (the audit log is the record of what happened to it).
+    """
+
     name: str
-    geometry: str
+    geometry: str | None
     title_zh: str
     title_en: str
     fields: tuple[Field, ...]
     id_field: str | None = None
+    serial: bool = False
+    kept: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -293,6 +284,51 @@ LAYERS: dict[str, Layer] = {
 
 #: The audit table the store appends to; a plain attribute table (no geometry).
 AUDIT_TABLE = "audit_log"
+#: The record of every warning issued, raised, lowered, extended or ended (plan 4.4, 4.5.5).
+WARNING_HISTORY_TABLE = "warning_history"
+WARNING_ACTIONS = {"issue": "发布", "raise": "升级", "lower": "降级", "extend": "延长", "end": "解除"}
+
+TABLES: dict[str, Layer] = {
+    table.name: table
+    for table in (
+        Layer(
+            AUDIT_TABLE,
+            None,
+            "编辑审计日志",
+            "Audit log",
+            (
+                Field("at", "time", "时间", "At", nullable=False),
+                _text("user", "用户", "User", nullable=False),
+                _text("layer", "图层", "Layer", nullable=False),
+                _text("feature_id", "要素编号", "Feature ID"),
+                _text("action", "操作", "Action", nullable=False),
+                Field("version_before", "int", "修改前版本", "Version before"),
+                Field("version_after", "int", "修改后版本", "Version after"),
+                Field("changes", "json", "变更内容", "Changes"),
+            ),
+            id_field="audit_id",
+            serial=True,
+            kept=True,
+        ),
+        Layer(
+            WARNING_HISTORY_TABLE,
+            None,
+            "预警发布记录",
+            "Warning history",
+            (
+                _text("warning_id", "预警编号", "Warning ID", nullable=False),
+                _text("action", "操作", "Action", nullable=False, enum=WARNING_ACTIONS),
+                _text("level", "预警等级", "Warning level", enum=WARNING_LEVELS),
+                Field("at", "time", "时间", "At", nullable=False),
+                Field("valid_until", "time", "有效期至", "Valid until"),
+                _text("issuer", "发布单位", "Issued by"),
+                _text("note", "说明", "Note"),
+            ),
+            id_field="event_id",
+            serial=True,
+        ),
+    )
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -365,6 +401,10 @@ def _feature_label(gdf: pd.DataFrame, layer: Layer, pos: int) -> str:
 
 def _check_value(f: Field, value) -> str | None:
     """Return the rule a single non-missing value breaks, or None."""
+    if f.kind == "time":
+        return None if isinstance(value, str) and _is_timestamp(value) else "type"
+    if f.kind == "json":
+        return None if isinstance(value, str) and _is_json(value) else "type"
     if f.kind == "text":
         if not isinstance(value, str):
             return "type"
@@ -386,6 +426,22 @@ def _check_value(f: Field, value) -> str | None:
     if f.minimum is not None and value < f.minimum:
         return "range"
     return None
+
+
+def _is_timestamp(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 _RULE_TEXT = {
@@ -536,8 +592,8 @@ def _check_geometry(gdf: gpd.GeoDataFrame, layer: Layer, report: Report, lonlat:
                 )
 
 
-def _check_references(gdfs: Mapping[str, pd.DataFrame], report: Report) -> None:
-    for layer in LAYERS.values():
+def _check_references(gdfs: Mapping[str, pd.DataFrame], report: Report, tables=None) -> None:
+    for layer in tables if tables is not None else LAYERS.values():
         gdf = gdfs.get(layer.name)
         if gdf is None:
             continue
@@ -587,29 +643,45 @@ def validate_frames(gdfs: Mapping[str, gpd.GeoDataFrame], required: list[str] | 
     return report
 
 
-def validate(source: str | Path | Mapping[str, gpd.GeoDataFrame], required: list[str] | None = None) -> Report:
-    """Validate a GeoPackage path or a dict of GeoDataFrames; see :func:`validate_frames`."""
-    if isinstance(source, Mapping):
-        return validate_frames(source, required)
-    from geo import store
+def validate_table(name: str, frame: pd.DataFrame, layers: Mapping[str, pd.DataFrame] | None = None) -> Report:
+    """Check the rows of an attribute table of :data:`TABLES` and return every problem found.
 
-    try:
-        gdfs = store.read_layers(source, None, validate=False)
-    except store.StoreError as exc:
-        report = Report()
-        report.add(str(source), None, "unreadable", str(exc))
-        return report
-    return validate_frames(gdfs, required)
+    Parameters
+    ----------
+    name
+        The table.
+    frame
+        Its rows; the store-assigned key (``serial``) may be absent, as in rows about to be appended.
+    layers
+        Layers that the table's references point into, where it has any.
+    """
+    table = TABLES[name]
+    report = Report(layers_checked=[name])
+    _check_columns(frame, table, report)
+    _check_references({**(layers or {}), name: frame}, report, [table])
+    return report
 
 
 def markdown_tables() -> str:
     """The layers and columns as Markdown tables (bilingual); docs/data-model.md embeds this text verbatim."""
-    kinds = {"text": "文本 text", "int": "整数 integer", "real": "实数 real", "bool": "布尔 boolean"}
+    kinds = {
+        "text": "文本 text",
+        "int": "整数 integer",
+        "real": "实数 real",
+        "bool": "布尔 boolean",
+        "time": "时间 timestamp",
+        "json": "JSON",
+    }
     out = []
-    for layer in LAYERS.values():
-        out.append(f"### `{layer.name}` — {layer.title_zh} / {layer.title_en} ({layer.geometry})\n")
+    for layer in [*LAYERS.values(), *TABLES.values()]:
+        what = layer.geometry or "属性表 attribute table"
+        out.append(f"### `{layer.name}` — {layer.title_zh} / {layer.title_en} ({what})\n")
         out.append("| 字段 column | 中文名 | English | 类型 type | 规则 rules |")
         out.append("| --- | --- | --- | --- | --- |")
+        if layer.serial:
+            out.append(
+                f"| `{layer.id_field}` | 序号 | Key | 整数 integer | 由系统分配 assigned by the store; 唯一 unique |"
+            )
         for f in layer.fields:
             rules = []
             if not f.nullable:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from geo.auth import User, allowed
+from geo.access.auth import User, allowed
 
 #: Columns holding a person's phone number, in any layer or result table that carries them.
 PHONE_COLUMNS = ("monitor_phone", "responsible_phone")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from geo.schema import GRADES, WARNING_LEVELS, Layer
+from geo.model.schema import GRADES, WARNING_LEVELS, Layer
 
 #: Low to high: blue, yellow, orange, red (plan 4.4 warning colours; grades follow the same order).
 _FOUR_COLOURS = ("30,111,217", "245,200,0", "255,128,0", "220,0,0")
@@ -103,7 +103,7 @@ def qml(layer: Layer) -> str:
     Parameters
     ----------
     layer
-        A layer of :data:`geo.schema.LAYERS`.
+        A layer of :data:`geo.model.schema.LAYERS`.
 
     Returns
     -------
@@ -112,7 +112,7 @@ def qml(layer: Layer) -> str:
 
     Examples
     --------
-    >>> from geo.schema import LAYERS
+    >>> from geo.model.schema import LAYERS
     >>> '<alias field="hazard_id" index="1" name="统一编号" />' in qml(LAYERS["hazard_points"])
     True
     """

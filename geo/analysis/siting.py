@@ -2,7 +2,7 @@
 
 The swimming plan asks each township to build a facility (《泳动昌江》二(二)1) so that the grade-4 pupils of schools
 without a pool have one in reach (二(三)1).  The demand here is those pupils, school by school; a school counts as
-covered when a pool lies within the service radius, measured as in :mod:`geo.pools`.  Existing open pools stay:
+covered when a pool lies within the service radius, measured as in :mod:`geo.analysis.pools`.  Existing open pools stay:
 pupils they already cover are never counted as gained by a new site.
 
 - :func:`site_pools` chooses ``p`` new sites among candidates to cover the most pupils (MCLP, PySAL ``spopt``
@@ -26,7 +26,9 @@ import pulp
 import shapely
 from scipy import sparse
 
-from geo import pools, rules, schema
+from geo.analysis import pools
+from geo.model import crs as model_crs
+from geo.model import rules
 from geo.settings import AnalysisSettings
 
 #: Candidate sites the product generates; anything else is a GeoDataFrame (or, in the CLI, a file) of points.
@@ -248,7 +250,7 @@ def candidate_sites(
     grid_spacing_m
         Spacing of the grid, in metres.
     """
-    townships = layers["townships"].to_crs(schema.STORAGE_CRS)
+    townships = layers["townships"].to_crs(model_crs.STORAGE_CRS)
     if isinstance(source, gpd.GeoDataFrame):
         sites = _given_sites(source)
     elif source == "schools":
@@ -266,7 +268,7 @@ def candidate_sites(
         sites = _grid(layers, grid_spacing_m)
     else:
         raise ValueError(f"candidates must be one of {'|'.join(CANDIDATE_KINDS)} or a layer of points, not {source!r}")
-    sites = sites.to_crs(schema.STORAGE_CRS).reset_index(drop=True)
+    sites = sites.to_crs(model_crs.STORAGE_CRS).reset_index(drop=True)
     sites["township"] = pools.township_of_points(sites.geometry, townships).to_numpy()
     return sites[["site_id", "township", "geometry"]]
 
@@ -289,7 +291,7 @@ def _grid(layers: Mapping[str, gpd.GeoDataFrame], spacing: float) -> gpd.GeoData
     if spacing <= 0:
         raise ValueError(f"grid spacing must be positive, not {spacing}")
     area = layers["district"] if "district" in layers and not layers["district"].empty else layers["townships"]
-    crs = pools.metric_crs(layers)
+    crs = model_crs.data_metric_crs(layers)
     outline = shapely.union_all(area.to_crs(crs).geometry.values)
     x0, y0, x1, y1 = outline.bounds
     # Start half a step in so the grid sits symmetric in the bounding box rather than on its edge.
@@ -319,7 +321,7 @@ class _Demand:
 
 def _demand(layers: Mapping[str, gpd.GeoDataFrame], settings: AnalysisSettings, metric: str) -> _Demand:
     pools.require_layers(layers, "schools", "pools", "townships")
-    measure = pools.DistanceMeasure(layers.get("roads"), metric, pools.metric_crs(layers), settings)
+    measure = pools.DistanceMeasure(layers.get("roads"), metric, model_crs.data_metric_crs(layers), settings)
     coverage = pools.coverage_with(layers, settings, measure)
     table = coverage.schools
     uncovered = table[~table["covered"] & (table["grade4_students"] > 0)].reset_index(drop=True)
@@ -436,7 +438,7 @@ def site_pools(
     grid_spacing_m
         Spacing of the ``'grid'`` candidates.
     metric
-        ``'network'`` or ``'straight'``, as in :func:`geo.pools.pool_coverage`.
+        ``'network'`` or ``'straight'``, as in :func:`geo.analysis.pools.pool_coverage`.
     require_each_township
         Put at least one new site in every township with no open pool of its own (二(二)1), where it has a
         candidate.
@@ -588,13 +590,13 @@ def what_if(
     settings = settings or AnalysisSettings()
     radius = float(settings.service_radius_m)
     lon, lat = map(float, site)
-    x0, y0, x1, y1 = schema.CHINA_BOUNDS
+    x0, y0, x1, y1 = model_crs.CHINA_BOUNDS
     if not (x0 <= lon <= x1 and y0 <= lat <= y1):
         raise ValueError(f"site ({lon}, {lat}) is not a longitude, latitude in China (EPSG:4490)")
     demand = _demand(layers, settings, metric)
-    point = gpd.GeoSeries(shapely.points([lon], [lat]), crs=schema.STORAGE_CRS)
+    point = gpd.GeoSeries(shapely.points([lon], [lat]), crs=model_crs.STORAGE_CRS)
     reach = demand.measure.between(demand.uncovered.geometry, point, limit=radius).metres[:, 0] <= radius
-    township = pools.township_of_points(point, layers["townships"].to_crs(schema.STORAGE_CRS)).iloc[0]
+    township = pools.township_of_points(point, layers["townships"].to_crs(model_crs.STORAGE_CRS)).iloc[0]
     return WhatIf(
         x=lon,
         y=lat,

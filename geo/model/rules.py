@@ -10,7 +10,7 @@ Two documents govern what hazmap computes and shows:
 
 Every rule lives here once, with the section it comes from (``PLAN_SECTIONS``, ``cite``), so the analyses,
 the CLI, the app and the exports apply and quote the same thing.  Nothing here reads files or knows about
-the UI; the module needs only numpy and pandas, so ``geo.schema`` can import it to check derived columns.
+the UI; the module needs only numpy and pandas, so ``geo.model.schema`` can import it to check derived columns.
 
 Conventions
 -----------

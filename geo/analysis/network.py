@@ -20,7 +20,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from geo import schema
+from geo.model import crs as model_crs
 
 #: scipy's marker for "no predecessor" in a shortest-path tree.
 NO_PREDECESSOR = -9999
@@ -28,22 +28,6 @@ NO_PREDECESSOR = -9999
 _SAME_POINT_M = 0.01
 #: Upper bound on the cells of a dense distance block (float64): 2**23 cells = 64 MB.
 _BLOCK_CELLS = 2**23
-
-
-def metric_crs(gdf: gpd.GeoDataFrame) -> str:
-    """Return the CGCS2000 Gauss-Krueger CRS of the zone holding the centre of ``gdf``.
-
-    Parameters
-    ----------
-    gdf
-        Any layer with a CRS and at least one geometry.
-    """
-    if gdf.crs is None:
-        raise ValueError("layer has no CRS; cannot choose a metric CRS")
-    xmin, _, xmax, _ = gdf.to_crs(schema.STORAGE_CRS).total_bounds
-    if not np.isfinite([xmin, xmax]).all():
-        return schema.DISTRICT_METRIC_CRS
-    return schema.metric_crs_for((xmin + xmax) / 2)
 
 
 @dataclass(frozen=True)
@@ -268,7 +252,7 @@ def build_graph(roads: gpd.GeoDataFrame, *, tolerance_m: float = 5.0, crs: str |
     """
     if roads.crs is None:
         raise ValueError("roads layer has no CRS; cannot measure lengths")
-    crs = crs or metric_crs(roads)
+    crs = crs or model_crs.metric_crs(roads)
     road_ids = roads["road_id"].astype(str).to_numpy() if "road_id" in roads else roads.index.astype(str).to_numpy()
     parts = gpd.GeoDataFrame({"road_id": road_ids}, geometry=roads.geometry.to_crs(crs).to_numpy(), crs=crs)
     parts = parts.explode(index_parts=False, ignore_index=True)

@@ -3,7 +3,7 @@
 The warning areas are the aggregation layer of an InaSAFE-style exposure analysis: the active hazard points
 (the hazard) are counted in every warning area that covers them, together with what their danger zones
 threaten (the exposure: people in villages, schools and their students) and the shelters at hand; each area
-carries the response actions the emergency plan sets for its level (plan 4.5, from ``geo.rules``).  Township
+carries the response actions the emergency plan sets for its level (plan 4.5, from ``geo.model.rules``).  Township
 and district totals count each hazard point once, at the highest level that covers it (SCHEMA.md
 "Definitions the analyses use").
 
@@ -21,7 +21,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import rules, schema
+from geo.model import crs as model_crs
+from geo.model import rules, schema
 
 __all__ = [
     "INPUT_LAYERS",
@@ -174,27 +175,15 @@ def township_warnings(
     ).reset_index(drop=True)
 
 
-def _in_storage_crs(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    """Bring a layer to EPSG:4490; EPSG:4326 is relabelled, not transformed (SCHEMA.md: they differ by cm)."""
-    if gdf.crs is None:
-        raise ValueError(f"{name} has no CRS; expected {schema.STORAGE_CRS} (CGCS2000)")
-    epsg = gdf.crs.to_epsg()
-    if epsg == 4490:
-        return gdf
-    if epsg in schema.ACCEPTED_CRS:
-        return gdf.set_crs(schema.STORAGE_CRS, allow_override=True)
-    return gdf.to_crs(schema.STORAGE_CRS)
-
-
 def _warning_areas(sources: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """Check and merge warning areas: levels normalised, ids present and unique, polygons only."""
     parts = []
     for n, gdf in enumerate(sources, start=1):
         if "level" not in gdf.columns:
             raise ValueError(f"warning areas #{n} have no 'level' column")
-        parts.append(_in_storage_crs(gdf, f"warning areas #{n}"))
-    areas = pd.concat(parts, ignore_index=True) if parts else gpd.GeoDataFrame(geometry=[], crs=schema.STORAGE_CRS)
-    areas = gpd.GeoDataFrame(areas, geometry=areas.geometry.name, crs=schema.STORAGE_CRS)
+        parts.append(model_crs.in_storage_crs(gdf, f"warning areas #{n}"))
+    areas = pd.concat(parts, ignore_index=True) if parts else gpd.GeoDataFrame(geometry=[], crs=model_crs.STORAGE_CRS)
+    areas = gpd.GeoDataFrame(areas, geometry=areas.geometry.name, crs=model_crs.STORAGE_CRS)
     problems = []
     levels = []
     for value in areas.get("level", pd.Series(dtype=object)):
@@ -222,7 +211,7 @@ def _warning_areas(sources: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
             "valid_until": _optional_text(areas, "valid_until"),
         },
         geometry=areas.geometry.values,
-        crs=schema.STORAGE_CRS,
+        crs=model_crs.STORAGE_CRS,
     )
 
 
@@ -274,12 +263,12 @@ def _exposure(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame])
     is no refuge from it (SCHEMA.md "Evacuation route" sends people only to such shelters).
     """
     position = pd.Series(np.arange(len(hazards)), index=hazards["hazard_id"].to_numpy())
-    zones = _in_storage_crs(layers["danger_zones"], "danger_zones")
+    zones = model_crs.in_storage_crs(layers["danger_zones"], "danger_zones")
     zones = zones[zones["hazard_id"].isin(position.index)].reset_index(drop=True)
     zone_hazard = position.reindex(zones["hazard_id"].to_numpy()).to_numpy()
-    villages = _in_storage_crs(layers["villages"], "villages").reset_index(drop=True)
-    schools = _in_storage_crs(layers["schools"], "schools").reset_index(drop=True)
-    shelters = _in_storage_crs(layers["shelters"], "shelters")
+    villages = model_crs.in_storage_crs(layers["villages"], "villages").reset_index(drop=True)
+    schools = model_crs.in_storage_crs(layers["schools"], "schools").reset_index(drop=True)
+    shelters = model_crs.in_storage_crs(layers["shelters"], "shelters")
 
     # A village in two zones, or in two zones of one point, is one village: pairs are made unique per point,
     # and each grouping makes them unique again per group, which is the "union of the zones" of SCHEMA.md.
@@ -366,7 +355,7 @@ def _townships(hazards: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> tuple[
     it even where the inventory's ``township`` text says otherwise.  A point on a border between two
     townships goes to the one with the lower ``township_code``, so the answer does not depend on row order.
     """
-    ordered = _in_storage_crs(townships, "townships").sort_values("township_code").reset_index(drop=True)
+    ordered = model_crs.in_storage_crs(townships, "townships").sort_values("township_code").reset_index(drop=True)
     pairs = _pairs(ordered, hazards.geometry, "hpos", "tpos").sort_values(["hpos", "tpos"])
     first = pairs.drop_duplicates("hpos")
     names = hazards["township"].astype(object).to_numpy(copy=True)
@@ -402,7 +391,7 @@ class ExposureResult:
     district : dict
         ``warning_areas``, ``level``, the ``COUNT_COLUMNS`` over every warned point (each once, at its highest
         level), ``school_ids``, ``shelters``, ``shelter_capacity`` and ``by_level``: level -> the same counts
-        with the level's ``patrol`` and ``evacuate`` duties (``geo.rules.WarningLevel``).
+        with the level's ``patrol`` and ``evacuate`` duties (``geo.model.rules.WarningLevel``).
     hazard_points : pandas.DataFrame
         The warned active hazard points to patrol, and whose people to move, one row each at its highest
         level, most urgent first.
@@ -546,7 +535,7 @@ def analyse(
     areas["rank"] = [rules.level_rank(level) for level in areas["level"]]
     areas = areas.sort_values(["rank", "warning_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
-    points = _in_storage_crs(layers["hazard_points"], "hazard_points")
+    points = model_crs.in_storage_crs(layers["hazard_points"], "hazard_points")
     hazards = points[points["status"] == "active"].reset_index(drop=True)
     exposure, shelters = _exposure(hazards, layers)
     townships, outside = _townships(hazards, layers["townships"])
@@ -567,20 +556,12 @@ def analyse(
         townships=_township_table(highest, exposure),
         district=_district(areas, highest, refuges, exposure),
         hazard_points=_hazard_list(hazards, highest, members, areas, exposure),
-        assumptions=_assumptions(_metric_crs(areas), int(outside[warned].sum()), int(differ)),
+        assumptions=_assumptions(model_crs.metric_crs(areas), int(outside[warned].sum()), int(differ)),
     )
 
 
 def _name_zh(level: str) -> str:
     return rules.WARNING_LEVELS[level].name_zh
-
-
-def _metric_crs(areas: gpd.GeoDataFrame) -> str:
-    """The Gauss-Krueger zone of the warning areas' centre, where their areas are measured."""
-    if areas.empty:
-        return schema.DISTRICT_METRIC_CRS
-    xmin, _, xmax, _ = areas.total_bounds
-    return schema.metric_crs_for((xmin + xmax) / 2)
 
 
 def _area_table(
@@ -601,7 +582,7 @@ def _area_table(
             "level_zh": [_name_zh(level) for level in areas["level"]],
             "issued_at": areas["issued_at"].to_numpy(),
             "valid_until": areas["valid_until"].to_numpy(),
-            "area_km2": (areas.to_crs(_metric_crs(areas)).area / 1e6).round(3).to_numpy(),
+            "area_km2": (areas.to_crs(model_crs.metric_crs(areas)).area / 1e6).round(3).to_numpy(),
         }
     )
     counts = _tally(members, "apos", positions, exposure).reset_index(drop=True)
@@ -728,9 +709,9 @@ def _assumptions(metric_crs: str, outside: int, differ: int) -> list[str]:
         " township_code); a point in no polygon falls back to its township attribute.",
         "可用避灾场所：位于预警区内（含边界）且不在任何在册隐患点危险区内的避灾场所。"
         " Shelters available in an area: those in or on it that lie in no active hazard point's danger zone.",
-        f"空间判断使用存储的 CGCS2000 经纬度坐标（{schema.STORAGE_CRS}）；"
+        f"空间判断使用存储的 CGCS2000 经纬度坐标（{model_crs.STORAGE_CRS}）；"
         f"预警区面积（area_km2）在 {metric_crs} 中计算。"
-        f" Spatial predicates run on the stored CGCS2000 longitude/latitude ({schema.STORAGE_CRS}); area_km2 is"
+        f" Spatial predicates run on the stored CGCS2000 longitude/latitude ({model_crs.STORAGE_CRS}); area_km2 is"
         f" measured in {metric_crs}.",
     ]
     if outside:
