@@ -11,10 +11,11 @@ test:
 	scripts/setup.sh test
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 	.venv/bin/python -m pytest
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 demo-data:
 	.venv/bin/python -m geo demo-data --out hazard_points.gpkg

@@ -17,7 +17,7 @@ from geo.settings import DEMO_DATA
 from layers.assets import remote_references
 from layers.common import HazmapLayer, walk
 from tests.fixtures import tiny_dataset
-from ui import map_page
+from ui import common, map_page
 from ui.map_page import Filters
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -257,12 +257,12 @@ def test_inventory_table_shows_titles_and_words_in_the_language(tiny):
 def test_basemaps_are_offered_only_when_configured(monkeypatch):
     monkeypatch.delenv("HAZMAP_TIANDITU_KEY", raising=False)
     monkeypatch.delenv("HAZMAP_ALLOW_OSM", raising=False)
-    assert map_page.basemaps() == ["none"]
-    assert map_page.tianditu_key() is None
+    assert common.basemaps() == ["none"]
+    assert common.tianditu_key() is None
     monkeypatch.setenv("HAZMAP_TIANDITU_KEY", "k3y")
     monkeypatch.setenv("HAZMAP_ALLOW_OSM", "1")
-    assert map_page.basemaps() == ["none", "tianditu", "osm"]
-    assert map_page.tianditu_key() == "k3y"
+    assert common.basemaps() == ["none", "tianditu", "osm"]
+    assert common.tianditu_key() == "k3y"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import streamlit as st
 from geo import settings, store
 from geo.access import auth
 from ui import auth as signin
-from ui import common, map_page, widgets
+from ui import common, widgets
 
 
 def create_user(actor: auth.User | None, path: Path, name: str, role: str, password: str) -> auth.Account:
@@ -64,7 +64,7 @@ def settings_table() -> pd.DataFrame:
         (common.tr("存储", "Storage"), "PostGIS" if source.is_database else "GeoPackage"),
         (common.tr("用户文件", "User file"), str(auth.users_path())),
         (common.tr("统一身份登录（OIDC）", "Single sign-on (OIDC)"), yes if signin.oidc_configured() else no),
-        (common.tr("可用底图", "Basemaps"), "、".join(map_page.basemaps())),
+        (common.tr("可用底图", "Basemaps"), "、".join(common.basemaps())),
     ]
     rows += [(name, str(value)) for name, value in asdict(settings.AnalysisSettings()).items()]
     return pd.DataFrame(rows, columns=[common.tr("设置", "Setting"), common.tr("值", "Value")])

@@ -25,7 +25,8 @@ from pathlib import Path
 import streamlit as st
 
 from geo.access import auth
-from ui import common, widgets
+from ui import widgets
+from ui.lang import tr
 
 #: Session-state key of the signed-in user's name.
 SESSION_KEY = "auth_user"
@@ -101,27 +102,27 @@ def sign_out() -> None:
 
 def login_page() -> None:
     """The only page until someone signs in: the name and password form, and single sign-on when configured."""
-    st.header(common.tr("登录", "Sign in"))
+    st.header(tr("登录", "Sign in"))
     path = auth.users_path()
     if path.exists():
         with st.form("login", clear_on_submit=True):
-            name = st.text_input(common.tr("用户名", "User name"), key="login_name")
-            password = st.text_input(common.tr("密码", "Password"), type="password", key="login_password")
-            submitted = st.form_submit_button(common.tr("登录", "Sign in"), type="primary")
+            name = st.text_input(tr("用户名", "User name"), key="login_name")
+            password = st.text_input(tr("密码", "Password"), type="password", key="login_password")
+            submitted = st.form_submit_button(tr("登录", "Sign in"), type="primary")
         if submitted:
             user = auth.authenticate(accounts(path), name, password)
             if user is not None:
                 sign_in(user)
                 st.rerun()
-            st.error(common.tr("用户名或密码错误。", "Wrong user name or password."))
-    if oidc_configured() and st.button(common.tr("使用单位统一身份登录", "Sign in with your organisation account")):
+            st.error(tr("用户名或密码错误。", "Wrong user name or password."))
+    if oidc_configured() and st.button(tr("使用单位统一身份登录", "Sign in with your organisation account")):
         st.login()
 
 
 def _read_only_banner() -> None:
     where = widgets.md_escape(auth.users_path())
     st.warning(
-        common.tr(
+        tr(
             f"只读模式：未找到用户文件 {where}。所有人只能浏览和导出，联系电话已隐藏。"
             "管理员可在服务器上运行 `python -m geo users add 用户名 --role admin` 创建用户，之后须登录使用。",
             f"Read-only: no user file at {where}. Everyone may browse and export; phone numbers are masked. "
@@ -135,12 +136,12 @@ def _read_only_banner() -> None:
 def _signed_in_box(user: auth.User) -> None:
     role = auth.ROLES[user.role]
     st.sidebar.caption(
-        common.tr(
+        tr(
             f"当前用户：{widgets.md_escape(user.name)}（{role.title_zh}）",
             f"Signed in: {widgets.md_escape(user.name)} ({role.title_en})",
         )
     )
-    st.sidebar.button(common.tr("退出登录", "Sign out"), on_click=sign_out, key="auth_sign_out")
+    st.sidebar.button(tr("退出登录", "Sign out"), on_click=sign_out, key="auth_sign_out")
 
 
 def gate() -> auth.User | None:
@@ -152,7 +153,7 @@ def gate() -> auth.User | None:
     try:
         user = current_user()
     except auth.UserFileError as exc:
-        st.error(common.tr("用户文件有误，无法登录：", "The user file is broken; nobody can sign in:"))
+        st.error(tr("用户文件有误，无法登录：", "The user file is broken; nobody can sign in:"))
         st.code("\n".join(exc.problems), language=None)
         st.stop()
         raise  # st.stop() raises; this line only tells type checkers the function never falls through

@@ -11,6 +11,7 @@ masked, and the caches of the two views never mix.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,31 +19,12 @@ import geopandas as gpd
 import streamlit as st
 
 from geo import settings, store
+from ui import auth
+from ui.lang import LANGS, lang, language_switch, tr
+
+__all__ = ["LANGS", "lang", "language_switch", "tr"]  # the language, for pages that take it from here
 from geo.access import privacy
 from geo.model import schema
-
-LANGS = {"zh": "中文", "en": "English"}
-
-
-def lang() -> str:
-    """The interface language of this session: Chinese unless the user switched to English."""
-    return st.session_state.get("lang", "zh")
-
-
-def tr(zh: str, en: str) -> str:
-    """Pick the Chinese or English text for the current language."""
-    return zh if lang() == "zh" else en
-
-
-def language_switch() -> None:
-    """A sidebar toggle between 中文 and English; the choice lives in the session."""
-    st.sidebar.radio(
-        "语言 / Language",
-        options=list(LANGS),
-        format_func=LANGS.get,
-        key="lang",
-        horizontal=True,
-    )
 
 
 @dataclass(frozen=True)
@@ -72,9 +54,6 @@ def data_version(where: str | None = None) -> DataVersion:
     geo.store.StoreError
         The file is missing or the database cannot be reached.
     """
-    # ui.auth builds on this module (its texts use tr), so it is imported where it is needed.
-    from ui import auth
-
     source = store.Source.of(where)
     masked = not privacy.sees_contacts(auth.current_user())
     return DataVersion(source, store.open(source).stamp(), masked)
@@ -145,3 +124,23 @@ def load_or_stop() -> tuple[DataVersion, dict[str, gpd.GeoDataFrame]]:
 def demo_in_use() -> bool:
     """True when the app shows the embedded synthetic demo data."""
     return Path(settings.data_path()).resolve() == settings.DEMO_DATA.resolve()
+
+
+def secret(name: str) -> object:
+    """A value of ``.streamlit/secrets.toml``; None when it is not set or there is no such file."""
+    try:
+        return st.secrets.get(name)
+    except FileNotFoundError:  # no secrets.toml: nothing configured
+        return None
+
+
+def tianditu_key() -> str | None:
+    """The 天地图 key: ``tianditu_key`` in the secrets, else ``HAZMAP_TIANDITU_KEY``; None when neither is set."""
+    key = secret("tianditu_key") or os.environ.get("HAZMAP_TIANDITU_KEY")
+    return str(key) if key else None
+
+
+def basemaps() -> list[str]:
+    """The basemaps this installation may show: always ``none``, then the configured ones."""
+    allow_osm = secret("allow_osm") is True or os.environ.get("HAZMAP_ALLOW_OSM") == "1"
+    return ["none", *(["tianditu"] if tianditu_key() else []), *(["osm"] if allow_osm else [])]

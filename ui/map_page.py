@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import html
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -684,25 +683,6 @@ def inventory_table(record: pd.Series, lang: str) -> pd.DataFrame:
 # Settings and notes
 
 
-def _secret(name: str) -> object:
-    try:
-        return st.secrets.get(name)
-    except FileNotFoundError:  # no secrets.toml: nothing configured
-        return None
-
-
-def tianditu_key() -> str | None:
-    """The 天地图 key: ``tianditu_key`` in the secrets, else ``HAZMAP_TIANDITU_KEY``; None when neither is set."""
-    key = _secret("tianditu_key") or os.environ.get("HAZMAP_TIANDITU_KEY")
-    return str(key) if key else None
-
-
-def basemaps() -> list[str]:
-    """The basemaps this installation may show: always ``none``, then the configured ones."""
-    allow_osm = _secret("allow_osm") is True or os.environ.get("HAZMAP_ALLOW_OSM") == "1"
-    return ["none", *(["tianditu"] if tianditu_key() else []), *(["osm"] if allow_osm else [])]
-
-
 def thinning_note(note: Thinned, lang: str) -> str:
     """One sentence saying how a layer was thinned, in ``lang``."""
     name = {"routes": i18n.ui("routes", lang), "coverage": i18n.ui("coverage", lang)}.get(note.layer)
@@ -749,7 +729,7 @@ def _cached_map(
     def render(spec: LayerSpec) -> RenderedLayer:
         return _rendered_layer(version, spec.key, spec.draw)
 
-    payload = page_map(view, render, lang=lang, basemap=basemap, tianditu_key=tianditu_key(), coverage=coverage)
+    payload = page_map(view, render, lang=lang, basemap=basemap, tianditu_key=common.tianditu_key(), coverage=coverage)
     return payload, view
 
 
@@ -932,7 +912,7 @@ def render() -> None:
     large = int((hazards["status"] == "active").sum()) > LARGE_DATA
     filters = _sidebar_filters(data, lang)
     _sidebar_search(hazards)
-    basemap, with_routes, with_coverage = _sidebar_options(large, basemaps())
+    basemap, with_routes, with_coverage = _sidebar_options(large, common.basemaps())
 
     with st.spinner(common.tr("正在绘制地图…", "Drawing the map…")):
         payload, view = _cached_map(version, filters, lang, basemap, with_routes, with_coverage)

@@ -23,7 +23,7 @@ from geo.analysis import evacuation
 from layers import frame, i18n
 from layers.escape import is_missing
 from layers.frame import MapPayload
-from ui import common
+from ui.lang import tr
 
 #: Titles of the columns the pages show that are not data-model columns (those take the model's titles).
 TITLES: dict[str, tuple[str, str]] = {
@@ -266,7 +266,7 @@ def bullets(items: Sequence[object]) -> None:
 
 def assumptions(notes: Sequence[str]) -> None:
     """The assumptions an analysis states, in a closed expander under its results."""
-    with st.expander(common.tr("分析假设与说明", "Assumptions")):
+    with st.expander(tr("分析假设与说明", "Assumptions")):
         bullets(notes)
 
 
@@ -353,7 +353,7 @@ def download_tables(
     """
     left, middle, right = st.columns([1, 1, 1], vertical_alignment="bottom")
     left.download_button(
-        common.tr("下载 Excel（全部表格）", "Download Excel (all tables)"),
+        tr("下载 Excel（全部表格）", "Download Excel (all tables)"),
         data=lambda: excel_bytes(sheets()),
         file_name=f"{stem}.xlsx",
         mime=_XLSX,
@@ -361,9 +361,9 @@ def download_tables(
         on_click="ignore",
         icon=":material/table:",
     )
-    chosen = middle.selectbox(common.tr("CSV 表格", "Table for CSV"), names, key=f"{key}_csv_table")
+    chosen = middle.selectbox(tr("CSV 表格", "Table for CSV"), names, key=f"{key}_csv_table")
     right.download_button(
-        common.tr("下载 CSV", "Download CSV"),
+        tr("下载 CSV", "Download CSV"),
         data=lambda: csv_bytes(sheets()[chosen]),
         file_name=f"{stem}_{chosen}.csv",
         mime="text/csv",
