@@ -8,6 +8,7 @@ import multiprocessing
 import re
 import shutil
 import sqlite3
+import subprocess
 import xml.etree.ElementTree as ET
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from geo import store
 from geo.model.schema import LAYERS, SchemaError
 from geo.store import gpkg
 from tests.fixtures import tiny_dataset
+from tests.fixtures import write_layers as write_gpkg_layers
 
 ISO_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -419,3 +421,37 @@ def test_a_file_without_audit_log_has_an_empty_one(tmp_path):
     log = store.open(path).read_audit()
     assert log.empty and list(log.columns) == store.AUDIT_COLUMNS
     assert isinstance(store.open(path).read_layer("villages"), gpd.GeoDataFrame)
+
+
+# --------------------------------------------------------------------------------------------------
+# GeoPackage version
+
+
+def _gpkg_version(path: Path) -> int:
+    return sql(path, "PRAGMA user_version")[0][0]
+
+
+def _ogrinfo_warnings(path: Path) -> str:
+    # Debian's own GDAL (3.6 on Debian 12), not the one bundled with pyogrio: the one county offices have.
+    done = subprocess.run(["ogrinfo", "-ro", "-so", str(path)], capture_output=True, text=True, check=True)
+    return done.stderr
+
+
+def test_written_files_are_geopackage_1_2_and_open_in_debian_gdal_without_a_warning(data):
+    assert _gpkg_version(data) == 10200
+    assert _ogrinfo_warnings(data) == ""
+
+
+def test_a_geopackage_1_4_made_elsewhere_is_written_back_as_1_2(tmp_path):
+    # A file GDAL saved at its default 1.4 (QGIS does the same) draws "may only be partially supported" in
+    # Debian's GDAL 3.6; its first write through hazmap makes it a valid 1.2 file, every row kept.
+    path = tmp_path / "qgis.gpkg"
+    write_gpkg_layers(path, tiny_dataset())
+    assert _gpkg_version(path) == 10400 and "partially supported" in _ogrinfo_warnings(path)
+    assert sql(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%update6'")[0][0]
+    store.open(path).update_hazard_point("H2", {"village": "新村"}, user="test")
+    assert _gpkg_version(path) == 10200 and _ogrinfo_warnings(path) == ""
+    assert validate_gpkg(str(path), extra_checks=True, warning_as_error=True) == []
+    layers = store.open(path).read_layers()
+    assert {name: len(gdf) for name, gdf in layers.items()} == {name: len(gdf) for name, gdf in tiny_dataset().items()}
+    assert layers["hazard_points"].set_index("hazard_id").loc["H2", "village"] == "新村"

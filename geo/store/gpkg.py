@@ -8,8 +8,8 @@ leaves the original byte for byte as it was.
 
 Files are written as GeoPackage 1.2 (GDAL's ``VERSION=1.2``): the GDAL 3.6 of Debian 12 and the QGIS and ArcGIS
 installs common in county offices read it without the "may only be partially supported" warning that the
-1.4 default draws.  A file made elsewhere at another version is brought to 1.2 on its first write by hazmap; it
-uses nothing that 1.2 lacks.
+1.4 default draws.  A file saved elsewhere at another version is brought to 1.2 on its first write by hazmap
+(:func:`_as_version_1_2`).
 
 Besides the layers, a written file holds the Chinese column titles in ``gpkg_data_columns``, a default QGIS
 style per layer in ``layer_styles`` (see :mod:`geo.store.qgis_style`) and the attribute tables of
@@ -163,7 +163,6 @@ class GeoPackageStore(Store):
                 keys = _insert(conn, table, frame.to_dict("records"))
                 if table != AUDIT_TABLE:
                     _insert(conn, AUDIT_TABLE, [audit_row(now_iso(), user, table, "append", {"keys": keys})])
-                _stamp_version(conn)
         return keys
 
     def edit(self, table: str, key: int, changes: Mapping[str, object], *, user: str) -> dict:
@@ -183,8 +182,7 @@ class GeoPackageStore(Store):
                         [*(new[column] for column in diff), key],
                     )
                     _insert(conn, AUDIT_TABLE, [audit_row(now_iso(), user, table, "edit", diff, str(key))])
-                    _stamp_version(conn)
-        return new
+            return new
 
     def _table_row(self, table: str, key: int) -> dict:
         rows = self.read_table(table)
@@ -387,6 +385,7 @@ def _replacing(path: str, *, copy: bool = True) -> Iterator[str]:
         if copy:
             _copy(path, work)
             shutil.copymode(path, work)
+            _as_version_1_2(work)
         yield work
         _fsync(work)
         os.replace(work, path)
@@ -435,7 +434,7 @@ def _write_layer(path: str, name: str, gdf: gpd.GeoDataFrame) -> None:
         geometry_name="geometry",
         geometry_type=geometry_type,
         crs=STORAGE_CRS,
-        # Used by GDAL only when it creates the file (a new data set); _stamp_version covers copies.
+        # Used by GDAL only when it creates the file (a new data set); _as_version_1_2 covers copies.
         dataset_options={"VERSION": GPKG_VERSION},
         layer_options={"IDENTIFIER": layer.title_zh, "DESCRIPTION": layer.title_en},
     )
@@ -489,12 +488,26 @@ def _write_metadata(path: str, layers: list[Layer], audit: list[dict]) -> None:
                 )
                 _set_default_style(conn, layer)
             _insert(conn, AUDIT_TABLE, audit)
-            _stamp_version(conn)
 
 
-def _stamp_version(conn: sqlite3.Connection) -> None:
-    """Mark the working file as GeoPackage 1.2, the version hazmap writes (see the module's description)."""
-    conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
+def _as_version_1_2(work: str) -> None:
+    """Bring a working copy of a file saved at another GeoPackage version to 1.2, the version hazmap writes.
+
+    The version is SQLite's ``user_version``; set first, it makes GDAL write every layer it touches as 1.2 does.
+    A layer whose spatial index has the triggers that GeoPackage 1.4 introduced (``..._update6``/``_update7``)
+    is written again, so that its triggers are those 1.2 defines; its rows and columns stay as they are.
+    """
+    with closing(sqlite3.connect(work)) as conn:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version == _GPKG_USER_VERSION:
+            return
+        conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
+        newer = conn.execute(
+            "SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree%update6'"
+        ).fetchall()
+    for (name,) in newer:
+        if name in LAYERS:
+            _write_layer(work, name, _read_layer(work, name))
 
 
 def _quote(name: str) -> str:
