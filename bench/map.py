@@ -6,7 +6,7 @@ same code (`ui.map_page.build_map`), cached per filter with `st.cache_resource`,
 run (a copy: st_folium renames the elements it is given).  Both apps serve the same data file with the same
 Streamlit, one after the other, in alternating runs so that a busy moment of the machine hits both.
 
-Measured, as in `tests/browser.py`: the first visit (a browser with nothing cached, until hazard points are
+Measured, as in `tests/support/browser.py`: the first visit (a browser with nothing cached, until hazard points are
 drawn) and a filter change (from the click on a hazard type until the new map shows hazard points).  Run 0 of
 each app fills its server's caches and is left out of the medians.
 
@@ -25,8 +25,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from geo.settings import ROOT
 from layers import i18n
-from tests.browser import (
+from tests.support.browser import (
     HAZARD_MARKER,
     MAP_FRAME,
     change_filter,
@@ -38,7 +39,6 @@ from tests.browser import (
     streamlit_app,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = Path(__file__).resolve().parent / "output"
 #: The filter both apps change, by its sidebar label and the option picked.
 FILTER = ("灾害类型", "滑坡")
@@ -93,7 +93,7 @@ def peer_app(folder: Path) -> Path:
 
 
 def change_filter_reloading(page: Page, label: str, option: str) -> float:
-    """As :func:`tests.browser.change_filter`, for a map that streamlit-folium mounts anew in a new iframe."""
+    """As :func:`tests.support.browser.change_filter`, for a map that streamlit-folium mounts anew in a new iframe."""
     page.eval_on_selector_all(MAP_FRAME, "frames => frames.forEach(f => f.setAttribute('data-seen', '1'))")
     open_multiselect(page, label)
     start = time.perf_counter()

@@ -1,12 +1,12 @@
 """The peer engine: hazmap's analyses written the way a PostGIS + pgRouting shop would write them.
 
-The agreement test (``tests/test_postgis_agreement.py``) checks hazmap's figures against these, and the
+The agreement test (``tests/analysis/test_postgis_agreement.py``) checks hazmap's figures against these, and the
 benchmark (``bench.pipeline``) times both on the same data.  The SQL lives in ``bench/peer_sql/*.sql``, one file
 per step, readable and runnable on its own in psql; this module only feeds it parameters and, for the evacuation
 routes, runs one pgRouting search per group of routes that share a road graph.
 
 Every value reaches the SQL as a bound parameter; the only text composed here is which file to run.  The layers
-must have been loaded with :func:`tests.pgcluster.load_layers` (tables named after the layers, ``geom`` in
+must have been loaded with :func:`tests.support.pgcluster.load_layers` (tables named after the layers, ``geom`` in
 EPSG:4490, ``geom_m`` in the metric CRS).
 """
 

@@ -9,13 +9,13 @@ The data is the synthetic demo (``geo.demo.build``) at the given scale, written 
 process (so that building it does not count in this process' peak memory) and reused while the file exists and
 ``geo/demo.py`` is unchanged.
 
-hazmap: reading the GeoPackage, the exposure by warning area, the evacuation routes, pool coverage and pool siting,
-each timed alone, then the whole pipeline (read + all four) timed as one; every figure is the median of
-``--repeat`` runs.  The peer: a throwaway PostgreSQL 15 cluster (``tests/pgcluster.py``) with PostGIS and pgRouting
-runs the SQL of ``bench/peer_sql`` (see ``bench/peer.py``).  Loading the layers and building pgRouting's topology
-happen once and are reported, not counted: a PostGIS deployment keeps both between analyses.  Snapping the points
-to the roads is counted, as hazmap does it in every analysis.  Pool siting (a MCLP solved by CBC) has no SQL
-counterpart and is timed for hazmap only.
+hazmap: reading the GeoPackage, the exposure by warning area, the evacuation routes, pool coverage and pool
+siting, each timed alone, then the whole pipeline (read + all four) timed as one; every figure is the median of
+``--repeat`` runs.  The peer: a throwaway PostgreSQL 15 cluster (``tests/support/pgcluster.py``) with PostGIS
+and pgRouting runs the SQL of ``bench/peer_sql`` (see ``bench/peer.py``).  Loading the layers and building
+pgRouting's topology happen once and are reported, not counted: a PostGIS deployment keeps both between
+analyses.  Snapping the points to the roads is counted, as hazmap does it in every analysis.  Pool siting (a
+MCLP solved by CBC) has no SQL counterpart and is timed for hazmap only.
 
 pgRouting answers one search per set of danger zones the routes may pass, each loading the whole network, so at
 province scale routing every hazard point would take most of an hour.  ``--route-sample N`` then routes the same
@@ -51,10 +51,9 @@ from bench import peer
 from geo import store
 from geo.analysis import evacuation, exposure, pools, siting
 from geo.model import crs as model_crs
-from geo.settings import AnalysisSettings
-from tests import pgcluster
+from geo.settings import ROOT, AnalysisSettings
+from tests.support import pgcluster
 
-ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "bench" / "output"
 #: PostgreSQL settings of the peer: memory for a 2-core, 24 GB machine; JIT off, since it only slows queries of
 #: this size down.

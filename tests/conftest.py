@@ -8,7 +8,7 @@ import pytest
 
 # The browser fixtures live with the browser harness; registered here once, so every module shares one Chromium
 # (two Playwright instances in one process collide on its event loop).
-from tests.browser import app_url_fixture, chromium_fixture, guarded_fixture  # noqa: F401
+from tests.support.browser import app_url_fixture, chromium_fixture, guarded_fixture  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
