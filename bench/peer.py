@@ -69,7 +69,7 @@ def exposure_counts(conn: Connection, *, union: bool = False) -> pd.DataFrame:
         The connection.
     union
         Count the villages and schools in the ST_Union of each group's zones (``exposure_union.sql``, literally
-        SCHEMA.md's definition) instead of zone by zone (``exposure_tally.sql``, the same numbers, faster).
+        docs/data-model.md's definition) instead of zone by zone (``exposure_tally.sql``, the same numbers, faster).
 
     Returns
     -------

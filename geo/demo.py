@@ -17,7 +17,7 @@ the district itself and is the same at every scale.  Each further copy gets an o
 (``990001``, ``990002``, ...) and name (``演示区0001``), so identifiers stay unique and plausible in form.
 
 Geometry is generated in the metric CGCS2000 Gauss-Krueger zone of the district (EPSG:4548) and stored in
-EPSG:4490, as SCHEMA.md asks.
+EPSG:4490, as docs/data-model.md asks.
 """
 
 from __future__ import annotations
@@ -834,9 +834,9 @@ def _planned_capacity(
 ) -> np.ndarray:
     """Each shelter's capacity, raised where needed to hold everyone the plan sends to it.
 
-    A hazard point sends the people of the villages in its danger zones (SCHEMA.md counts whole villages), else its
-    threatened people.  Routes that must go elsewhere, and hazard points with no shelter recorded, can still
-    overfill a shelter: that is what the evacuation analysis is there to find.
+    A hazard point sends the people of the villages in its danger zones (docs/data-model.md counts whole
+    villages), else its threatened people.  Routes that must go elsewhere, and hazard points with no shelter
+    recorded, can still overfill a shelter: that is what the evacuation analysis is there to find.
     """
     zone, village = shapely.STRtree(shapely.points(villages[["x", "y"]].to_numpy())).query(
         zones.geometry.to_numpy(), predicate="intersects"

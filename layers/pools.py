@@ -103,7 +103,7 @@ def coverage_layer(
         :func:`geo.analysis.pools.pool_coverage` gives it in ``PoolCoverage.nearest``).
     k
         The k of the k-pool radius: a circle of the distance to the k-th nearest pool is drawn around
-        schools with at least k pools in ``nearest`` (SCHEMA.md, pool coverage).
+        schools with at least k pools in ``nearest`` (docs/data-model.md, pool coverage).
     """
     school_at = pd.DataFrame(
         {"school_name": schools["name"].to_numpy(), "school_point": lonlat(schools).to_numpy()},

@@ -109,8 +109,9 @@ def route_table(routes: pd.DataFrame, shelters: pd.DataFrame) -> pd.DataFrame:
 def shelter_table(shelters: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:
     """The shelters the selected routes reach or were assigned: people from the selection, and total load.
 
-    ``assigned_people`` and ``load_percent`` count everyone the district's routes send there (SCHEMA.md: a shelter
-    is full whoever fills it); ``selected_people`` only the selection's, each origin once per shelter.
+    ``assigned_people`` and ``load_percent`` count everyone the district's routes send there
+    (docs/data-model.md: a shelter is full whoever fills it); ``selected_people`` only the selection's, each
+    origin once per shelter.
     """
     arrived = routes[routes["reachable"]].drop_duplicates(["origin_kind", "origin_id", "shelter_id"])
     selected = arrived.groupby("shelter_id")["people"].sum()

@@ -1,4 +1,4 @@
-"""Evacuation routes (SCHEMA.md "Definitions the analyses use": evacuation route) and shelter load.
+"""Evacuation routes (docs/data-model.md "Definitions the analyses use": evacuation route) and shelter load.
 
 For every active hazard point: one route per village inside its danger zones (from the hazard point itself
 where no village is inside), along the roads, to its assigned shelter, else to the nearest shelter (by route
@@ -895,7 +895,7 @@ def _shelter_load(
 
 def _assumptions(crs: str, settings: AnalysisSettings) -> list[str]:
     return [
-        "Only active hazard points are routed, and only their danger zones are avoided (SCHEMA.md).",
+        "Only active hazard points are routed, and only their danger zones are avoided (docs/data-model.md).",
         f"Distances are measured in {crs} (CGCS2000 Gauss-Krueger), along the roads layer.",
         f"Road ends within {settings.snap_tolerance_m:g} m of each other, or of another road, are joined; "
         "roads crossing without a shared vertex are not (they may be a bridge).",

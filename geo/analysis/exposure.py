@@ -4,7 +4,7 @@ The warning areas are the aggregation layer of an InaSAFE-style exposure analysi
 (the hazard) are counted in every warning area that covers them, together with what their danger zones
 threaten (the exposure: people in villages, schools and their students) and the shelters at hand; each area
 carries the response actions the emergency plan sets for its level (plan 4.5, from ``geo.model.rules``).  Township
-and district totals count each hazard point once, at the highest level that covers it (SCHEMA.md
+and district totals count each hazard point once, at the highest level that covers it (docs/data-model.md
 "Definitions the analyses use").
 
 Everything here is a pure function of GeoDataFrames; reading files is the caller's business (``geo.cli``).
@@ -260,7 +260,7 @@ def _exposure(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame])
     """Join villages and schools to the danger zones of the active hazard points.
 
     Returns the exposure and the shelters that lie outside every active danger zone: a shelter inside one
-    is no refuge from it (SCHEMA.md "Evacuation route" sends people only to such shelters).
+    is no refuge from it (docs/data-model.md "Evacuation route" sends people only to such shelters).
     """
     position = pd.Series(np.arange(len(hazards)), index=hazards["hazard_id"].to_numpy())
     zones = model_crs.in_storage_crs(layers["danger_zones"], "danger_zones")
@@ -271,7 +271,7 @@ def _exposure(hazards: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame])
     shelters = model_crs.in_storage_crs(layers["shelters"], "shelters")
 
     # A village in two zones, or in two zones of one point, is one village: pairs are made unique per point,
-    # and each grouping makes them unique again per group, which is the "union of the zones" of SCHEMA.md.
+    # and each grouping makes them unique again per group, which is the "union of the zones" of docs/data-model.md.
     def threatened(exposed: gpd.GeoDataFrame, name: str) -> pd.DataFrame:
         pairs = _pairs(zones, exposed.geometry, name, "zone")
         pairs["hpos"] = zone_hazard[pairs["zone"].to_numpy()]
@@ -505,7 +505,7 @@ def analyse(
     ----------
     layers
         Layer name -> GeoDataFrame, with at least ``INPUT_LAYERS`` (and ``warning_areas`` when
-        ``warning_areas`` is not given), following SCHEMA.md.
+        ``warning_areas`` is not given), following docs/data-model.md.
     warning_areas
         The warnings to analyse instead of ``layers["warning_areas"]``: a layer with ``level`` (any spelling
         ``parse_level`` accepts) and, optionally, ``warning_id``, ``issued_at``, ``valid_until``; or several

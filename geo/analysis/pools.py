@@ -3,7 +3,7 @@
 《泳动昌江》游泳教育实施方案 (the swimming plan): a school without a pool takes its grade-4 pupils to a nearby
 pool (二(三)1); each township builds at least one swimming facility or shares one with a neighbour (二(二)1);
 the district funds the free training per grade-4 pupil (三(四)); every school needs swimming instructors and
-Red Cross trainers (二(一)2-3).  SCHEMA.md "Pool coverage" defines the distances and the k-pool radius.
+Red Cross trainers (二(一)2-3).  docs/data-model.md "Pool coverage" defines the distances and the k-pool radius.
 
 Distances are measured in metres in the CGCS2000 Gauss-Krueger zone of the data, either along ``roads`` (a route
 is the straight snap leg from the point to the nearest point of the nearest road, the shortest path along the roads

@@ -7,7 +7,7 @@ analysis states, so the figures never travel without them.  The sheets are decla
 :data:`POOL_SHEETS`): adding a column is one line.
 
 Totals count what the analysis counts: in the warning report every total is the district figure of the analysis,
-where each hazard point counts once at its highest level and each village once (SCHEMA.md), so an overlapping
+where each hazard point counts once at its highest level and each village once (docs/data-model.md), so an overlapping
 warning area or a village threatened from two townships does not count twice.
 """
 

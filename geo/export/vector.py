@@ -1,7 +1,7 @@
 """Routes, danger zones and shelters for phones and GIS: KML (Google Earth, 奥维), GPX (两步路, 奥维), GeoJSON.
 
 Every format is in WGS84 longitude/latitude, the only system these apps read; CGCS2000 coordinates are written as
-they are, since the two differ by centimetres (SCHEMA.md).  Names and descriptions are Chinese, in UTF-8.
+they are, since the two differ by centimetres (docs/data-model.md).  Names and descriptions are Chinese, in UTF-8.
 
 - KML: one folder per kind (危险区, 撤离路线, 避灾场所, 隐患点), with styles: red zones, blue routes, green shelters.
   Written with ``xml.etree`` rather than GDAL's KML driver, which cannot write styles per folder.
@@ -210,7 +210,7 @@ def _ids(data: ExportData, hazard_ids: Iterable[str] | None) -> list[str]:
 
 def _wgs84(rows: list[dict], geoms: list, crs: str) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gpd.GeoSeries(geoms, crs=crs))
-    # Metric back to CGCS2000 exactly, then read as WGS84: they differ by centimetres (SCHEMA.md).
+    # Metric back to CGCS2000 exactly, then read as WGS84: they differ by centimetres (docs/data-model.md).
     return frame.to_crs(model_crs.STORAGE_CRS).set_crs(WGS84, allow_override=True)
 
 

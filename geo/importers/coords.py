@@ -250,7 +250,7 @@ def plausible(crs: pyproj.CRS, x: np.ndarray, y: np.ndarray) -> bool:
 
 
 def _as_storage(crs: pyproj.CRS) -> bool:
-    """True when coordinates in ``crs`` are stored unchanged: CGCS2000 or WGS84 lon/lat (SCHEMA.md)."""
+    """True when coordinates in ``crs`` are stored unchanged: CGCS2000 or WGS84 lon/lat (docs/data-model.md)."""
     return crs.is_geographic and crs.to_epsg() in ACCEPTED_CRS
 
 

@@ -1021,7 +1021,7 @@ def highest_level(levels: Iterable[str | None]) -> WarningLevelCode | None:
     """Return the highest of some warning levels, or None when there is none.
 
     A hazard point under overlapping warning areas counts once, at the highest level that covers it
-    (SCHEMA.md); missing values (None, NaN) stand for "no warning" and are skipped.
+    (docs/data-model.md); missing values (None, NaN) stand for "no warning" and are skipped.
 
     Raises
     ------

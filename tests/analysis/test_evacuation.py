@@ -1,4 +1,4 @@
-"""Evacuation routes (SCHEMA.md "Definitions the analyses use": evacuation route; the plan's 预定避灾地点).
+"""Evacuation routes (docs/data-model.md "Definitions the analyses use": evacuation route; the plan's 预定避灾地点).
 
 Scenes are drawn in EPSG:4548 metres around (X0, Y0) and stored in EPSG:4490 like the data model; every
 expected length is worked out by hand in the comments.

@@ -1,4 +1,4 @@
-"""Tests of geo.analysis.exposure: people and places at risk under the warnings (emergency plan 4.4–4.5, SCHEMA.md).
+"""Tests of geo.analysis.exposure: people and places at risk under the warnings (plan 4.4–4.5; docs/data-model.md).
 
 The fixture is a small map in EPSG:4490 drawn on a grid of 0.01 degree (about 1 km) cells from lon 117.20,
 lat 29.30; ``xy(3, 2.5)`` is 3 cells east and 2.5 cells north of that corner, ``cells(x0, y0, x1, y1)`` a box.

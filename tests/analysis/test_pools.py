@@ -1,4 +1,4 @@
-"""Pool coverage (SCHEMA.md "Pool coverage") and the swimming plan's township, budget and staffing rules.
+"""Pool coverage (docs/data-model.md "Pool coverage") and the swimming plan's township, budget and staffing rules.
 
 The fixture is laid out in metres in EPSG:4548 (the district's Gauss-Krueger zone) and stored in EPSG:4490, so
 every distance below is worked out by hand on the x axis.  Townships are 10 km squares (E is 4 km wide) along x:

@@ -1,4 +1,4 @@
-"""hazmap agrees with PostGIS and pgRouting on the demo district (SCHEMA.md "Definitions the analyses use").
+"""hazmap agrees with PostGIS and pgRouting on the demo district (docs/data-model.md "Definitions the analyses use").
 
 The same figures are computed a second way, in SQL on a throwaway PostgreSQL cluster (``tests/support/pgcluster.py``),
 by the queries in ``bench/peer_sql`` that the benchmark also times.  What is compared, and why:

@@ -139,7 +139,7 @@ def test_coverage_links_each_school_to_its_nearest_pools_and_rings_the_kth(data)
     lines = [f for f in features(layer) if f["geometry"]["type"] == "LineString"]
     rings = [s for s in styles(layer) if "radius" in s]
     assert len(lines) == len(nearest)
-    # SCHEMA.md pool coverage: the k-pool radius is the distance to the k-th nearest pool.
+    # docs/data-model.md pool coverage: the k-pool radius is the distance to the k-th nearest pool.
     assert [r["radius"] for r in rings] == [pytest.approx(nearest["distance_m"].nlargest(1).iloc[0])]
     assert layers.coverage_layer(data["schools"], data["pools"], nearest, k=3).feature_count() == len(nearest)
 

@@ -649,7 +649,7 @@ def test_cite_rejects_unknown_keys_and_languages():
 
 
 def test_grade_and_warning_codes_agree_with_the_data_model():
-    """The rules and geo/model/schema.py must speak of the same grades and levels (SCHEMA.md)."""
+    """The rules and geo/model/schema.py must speak of the same grades and levels (docs/data-model.md)."""
     schema = pytest.importorskip("geo.model.schema")
     assert tuple(schema.GRADES) == GRADE_ORDER
     assert schema.GRADES == rules.GRADE_LABELS_ZH

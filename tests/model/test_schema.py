@@ -1,4 +1,4 @@
-"""The validator reports every broken rule of SCHEMA.md at once, naming layer, feature and rule."""
+"""The validator reports every broken rule of docs/data-model.md at once, naming layer, feature and rule."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_tiny_dataset_is_valid():
 
 
 def test_metric_crs_is_the_gauss_krueger_zone_of_the_longitude():
-    # 117E is the central meridian of zone 39 -> EPSG:4548 (SCHEMA.md "Coordinates").
+    # 117E is the central meridian of zone 39 -> EPSG:4548 (docs/data-model.md "Coordinates").
     assert model_crs.metric_crs_for(117.2) == "EPSG:4548"
     assert model_crs.metric_crs_for(115.6) == "EPSG:4548"  # 115.5-118.5 is zone 39
     assert model_crs.metric_crs_for(115.4) == "EPSG:4547"

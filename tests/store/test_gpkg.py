@@ -95,7 +95,7 @@ def test_read_a_subset_in_the_order_asked(data):
 
 
 def test_wgs84_input_is_stored_as_cgcs2000_with_the_same_coordinates(tmp_path):
-    # SCHEMA.md "Coordinates": EPSG:4326 is accepted and treated as CGCS2000, not transformed.
+    # docs/data-model.md "Coordinates": EPSG:4326 is accepted and treated as CGCS2000, not transformed.
     gdfs = {name: gdf.set_crs("EPSG:4326", allow_override=True) for name, gdf in tiny_dataset().items()}
     path = tmp_path / "wgs84.gpkg"
     store.open(path).create(gdfs, user="test")

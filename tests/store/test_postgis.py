@@ -142,7 +142,7 @@ def test_tables_carry_the_data_model_types_titles_and_indexes(data):
     ],
 )
 def test_the_database_itself_refuses_what_the_data_model_forbids(untouched, statement, error, constraint):
-    # A client that bypasses hazmap (psql, QGIS editing the tables) meets the same rules (SCHEMA.md "Layers").
+    # A client that bypasses hazmap (psql, QGIS editing the tables) meets the same rules (docs/data-model.md "Layers").
     with psycopg.connect(untouched, autocommit=True) as conn, pytest.raises(error) as caught:
         conn.execute(sql.SQL(statement).format(sql.Identifier(postgis.SCHEMA)))
     if constraint:

@@ -226,7 +226,7 @@ def load_layers(conn: Connection, layers: Mapping[str, gpd.GeoDataFrame], metric
     conn
         An open connection (autocommit or not; the load runs in one transaction).
     layers
-        Layer name -> frame in EPSG:4490 (or 4326, taken as 4490 as SCHEMA.md allows); only data-model layers.
+        Layer name -> frame in EPSG:4490 (or 4326, taken as 4490 as docs/data-model.md allows); only data-model layers.
     metric_srid
         EPSG code of the metric CRS (the Gauss-Krueger zone of the data, e.g. 4548).
 

@@ -195,7 +195,7 @@ def test_warning_excel_has_every_table_with_chinese_headers_and_the_analysis_tot
     assert total["隐患点数"] == result.district["hazard_points"]
     assert total["威胁人数"] == result.district["threatened_people"]
     assert total["危险区内人口"] == result.district["people_in_danger_zones"]
-    # Township and level rows count each hazard point once (SCHEMA.md), so they add up to the district total.
+    # Township and level rows count each hazard point once (docs/data-model.md), so they add up to the district total.
     assert sum(row["隐患点数"] for row in _rows(book["乡镇"])) == result.district["hazard_points"]
     assert sum(row["隐患点数"] for row in district[1:]) == result.district["hazard_points"]
     assert len(_rows(book["隐患点"])) == len(result.hazard_points)
