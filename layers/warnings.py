@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from geo.model.schema import WARNING_LEVELS, WARNING_RANK
+from geo.model.schema import WARNING_LEVEL_LABELS, WARNING_RANK
 from layers import i18n
 from layers.common import DEFAULT_SIMPLIFY_M, FOUR_COLOURS, HazmapLayer, LegendSection, Symbol, geojson
 
 #: Level -> the colour the plan names it by.
-WARNING_COLOURS = dict(zip(WARNING_LEVELS, FOUR_COLOURS, strict=True))
+WARNING_COLOURS = dict(zip(WARNING_LEVEL_LABELS, FOUR_COLOURS, strict=True))
 
 _COLUMNS = ("warning_id", "level", "issued_at", "valid_until")
 

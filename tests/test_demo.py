@@ -230,7 +230,7 @@ def test_villages_have_households_of_about_three_people(frames):
 
 def test_warning_scenario_has_all_four_levels_overlapping(frames, metric):
     warnings = frames["warning_areas"]
-    assert set(warnings["level"]) == set(schema.WARNING_LEVELS)
+    assert set(warnings["level"]) == set(schema.WARNING_LEVEL_LABELS)
     assert warnings["warning_id"].is_unique
     red = metric["warning_areas"].loc[warnings["level"] == "red"].geometry.iloc[0]
     assert metric["hazard_points"].within(red).any()

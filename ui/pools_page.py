@@ -5,10 +5,11 @@ radius and metric): per school its k nearest open pools and whether the nearest 
 township whether it meets the swimming plan's facility requirement (二(二)1) on its own, by sharing a neighbour's,
 or not at all; the training budget at the plan's rates (三(四)) and the staff each school lacks (二(一)2-3).
 
-The siting tool runs the maximal covering model of :func:`geo.analysis.siting.site_pools` on the settings the user
-submits and shows the proposed sites on the map; a click on the map asks :func:`geo.analysis.siting.what_if` what one
-pool there would add.  Plain functions build the tables (:func:`coverage_table`, :func:`staffing_table`,
-:func:`sites_table`), read the map's clicks (:func:`clicked_site`) and draw the map (:func:`pools_map`).
+The siting tool runs the maximal covering model of :func:`geo.analysis.siting.site_pools` on the settings the
+user submits and shows the proposed sites on the map; a click on the map asks
+:func:`geo.analysis.siting.what_if` what one pool there would add.  Plain functions build the tables
+(:func:`coverage_table`, :func:`sites_table`), read the map's clicks (:func:`clicked_site`) and draw the map
+(:func:`pools_map`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 import layers as maplayers
+from geo.analysis import pools
 from geo.analysis.pools import PoolCoverage
 from geo.analysis.siting import SitingResult
 from geo.model import rules
@@ -36,32 +38,7 @@ CANDIDATES = {
     "township-seats": ("乡镇中心点", "Township seats"),
     "grid": ("规则网格", "Regular grid"),
 }
-TOWNSHIP_COLUMNS = (
-    "township",
-    "area_type",
-    "open_facilities",
-    "meets_requirement",
-    "how",
-    "shared_pools",
-    "schools",
-    "schools_without_pool",
-    "grade4_students",
-    "grade4_out_of_reach",
-    "budget_yuan",
-    "schools_short_instructors",
-    "schools_short_redcross",
-)
 BUDGET_COLUMNS = ("township", "area_type", "grade4_students", "budget_yuan")
-STAFFING_COLUMNS = (
-    "school_id",
-    "name",
-    "township",
-    "swim_instructors",
-    "instructors_short",
-    "redcross_trainers",
-    "redcross_required",
-    "redcross_short",
-)
 SITE_COLUMNS = ("site_id", "township", "covered_grade4", "school_names", "lon", "lat")
 SITE_COLOUR = "#6a1b9a"
 SITE_LABEL = ("拟建泳池", "Proposed pool")
@@ -109,14 +86,6 @@ def coverage_table(coverage: PoolCoverage, pool_layer: pd.DataFrame) -> pd.DataF
             "note",
         ]
     ]
-
-
-def staffing_table(coverage: PoolCoverage) -> pd.DataFrame:
-    """Schools short of swimming instructors (二(一)2) or Red Cross trainers (二(一)3), most short first."""
-    staff = coverage.staffing
-    short = staff[(staff["instructors_short"] > 0) | (staff["redcross_short"] > 0)]
-    order = short["instructors_short"] + short["redcross_short"]
-    return short.loc[order.sort_values(ascending=False, kind="stable").index].reset_index(drop=True)
 
 
 def sites_table(result: SitingResult, schools: pd.DataFrame) -> pd.DataFrame:
@@ -281,9 +250,9 @@ def _tables(coverage: PoolCoverage, data: Mapping[str, gpd.GeoDataFrame], lang: 
     table = coverage_table(coverage, data["pools"])
     return {
         ("学校覆盖" if zh else "Schools"): widgets.present(table, list(table.columns), lang),
-        ("乡镇" if zh else "Townships"): widgets.present(coverage.townships, TOWNSHIP_COLUMNS, lang),
+        ("乡镇" if zh else "Townships"): widgets.present(coverage.townships, pools.TOWNSHIP_COLUMNS, lang),
         ("培训经费" if zh else "Budget"): widgets.present(coverage.townships, BUDGET_COLUMNS, lang),
-        ("师资缺口" if zh else "Staffing"): widgets.present(staffing_table(coverage), STAFFING_COLUMNS, lang),
+        ("师资缺口" if zh else "Staffing"): widgets.present(coverage.short_of_staff(), pools.STAFFING_COLUMNS, lang),
     }
 
 

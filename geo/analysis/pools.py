@@ -205,6 +205,35 @@ def township_of_points(points: gpd.GeoSeries, townships: gpd.GeoDataFrame) -> pd
 # Coverage
 
 
+#: Columns of :attr:`PoolCoverage.townships`, in order.
+TOWNSHIP_COLUMNS = (
+    "township",
+    "area_type",
+    "open_facilities",
+    "meets_requirement",
+    "how",
+    "shared_pools",
+    "schools",
+    "schools_without_pool",
+    "grade4_students",
+    "grade4_out_of_reach",
+    "budget_yuan",
+    "schools_short_instructors",
+    "schools_short_redcross",
+)
+#: Columns of :attr:`PoolCoverage.staffing`, in order.
+STAFFING_COLUMNS = (
+    "school_id",
+    "name",
+    "township",
+    "swim_instructors",
+    "instructors_short",
+    "redcross_trainers",
+    "redcross_required",
+    "redcross_short",
+)
+
+
 @dataclass
 class PoolCoverage:
     """Result of :func:`pool_coverage`; ``to_dict`` gives the JSON contract.
@@ -238,6 +267,13 @@ class PoolCoverage:
     staffing: pd.DataFrame
     budget_yuan: int
     assumptions: list[str] = field(default_factory=list)
+
+    def short_of_staff(self) -> pd.DataFrame:
+        """Schools short of swimming instructors (二(一)2) or Red Cross trainers (二(一)3), most short first."""
+        staff = self.staffing
+        short = staff[(staff["instructors_short"] > 0) | (staff["redcross_short"] > 0)]
+        order = short["instructors_short"] + short["redcross_short"]
+        return short.loc[order.sort_values(ascending=False, kind="stable").index].reset_index(drop=True)
 
     def to_dict(self) -> dict:
         """The JSON contract of ``python -m geo pools --json``."""
@@ -526,19 +562,7 @@ def _staffing(schools: gpd.GeoDataFrame) -> pd.DataFrame:
                 ),
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "school_id",
-            "name",
-            "township",
-            "swim_instructors",
-            "instructors_short",
-            "redcross_trainers",
-            "redcross_required",
-            "redcross_short",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(STAFFING_COLUMNS))
 
 
 def _budget(schools: gpd.GeoDataFrame) -> pd.Series:
@@ -621,7 +645,7 @@ def _townships(
                 "schools_short_redcross": int((short["redcross_short"] > 0).sum()),
             }
         )
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=list(TOWNSHIP_COLUMNS))
     frame.attrs["notes"] = notes
     return frame
 

@@ -122,7 +122,7 @@ WARNING_SHEETS = (
     Sheet(
         "按预警等级",
         lambda r: pd.DataFrame(
-            [{"level_zh": schema.WARNING_LEVELS[c], **v} for c, v in r.district["by_level"].items()]
+            [{"level_zh": schema.WARNING_LEVEL_LABELS[c], **v} for c, v in r.district["by_level"].items()]
         ),
         (Col("level_zh", "预警等级"), *_COUNTS, *_DUTIES),
         totals=_district,
@@ -473,7 +473,7 @@ def render_warning_summary(result: exposure.ExposureResult, settings: ExportSett
     header = ["预警等级", "隐患点", "威胁人数", "危险区内人口", "危险区内学校/学生", "巡查", "转移"]
     rows = [
         [
-            schema.WARNING_LEVELS[code],
+            schema.WARNING_LEVEL_LABELS[code],
             f"{v['hazard_points']}",
             f"{v['threatened_people']:,}",
             f"{v['people_in_danger_zones']:,}",

@@ -109,7 +109,7 @@ ROAD_CLASSES = {
     "path": "小路",
 }
 #: Warning levels from low to high (plan 4.4), labelled as the plan writes them: 四级（蓝色） ... 一级（红色）.
-WARNING_LEVELS = {code: level.name_zh for code, level in rules.WARNING_LEVELS.items()}
+WARNING_LEVEL_LABELS = {code: level.name_zh for code, level in rules.WARNING_LEVELS.items()}
 WARNING_RANK = {code: level.rank for code, level in rules.WARNING_LEVELS.items()}
 
 
@@ -273,7 +273,7 @@ LAYERS: dict[str, Layer] = {
             "Warning areas",
             (
                 _text("warning_id", "预警编号", "Warning ID", nullable=False, unique=True),
-                _text("level", "预警等级", "Warning level", nullable=False, enum=WARNING_LEVELS),
+                _text("level", "预警等级", "Warning level", nullable=False, enum=WARNING_LEVEL_LABELS),
                 _text("issued_at", "发布时间", "Issued at"),
                 _text("valid_until", "有效期至", "Valid until"),
             ),
@@ -318,7 +318,7 @@ TABLES: dict[str, Layer] = {
             (
                 _text("warning_id", "预警编号", "Warning ID", nullable=False),
                 _text("action", "操作", "Action", nullable=False, enum=WARNING_ACTIONS),
-                _text("level", "预警等级", "Warning level", enum=WARNING_LEVELS),
+                _text("level", "预警等级", "Warning level", enum=WARNING_LEVEL_LABELS),
                 Field("at", "time", "时间", "At", nullable=False),
                 Field("valid_until", "time", "有效期至", "Valid until"),
                 _text("issuer", "发布单位", "Issued by"),

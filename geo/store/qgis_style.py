@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from geo.model.schema import GRADES, WARNING_LEVELS, Layer
+from geo.model.schema import GRADES, WARNING_LEVEL_LABELS, Layer
 
 #: Low to high: blue, yellow, orange, red (plan 4.4 warning colours; grades follow the same order).
 _FOUR_COLOURS = ("30,111,217", "245,200,0", "255,128,0", "220,0,0")
@@ -18,7 +18,7 @@ _FOUR_COLOURS = ("30,111,217", "245,200,0", "255,128,0", "220,0,0")
 #: Layer -> (column, {value: label}) for a categorised renderer, coloured low to high.
 _CATEGORISED = {
     "hazard_points": ("danger_grade", GRADES),
-    "warning_areas": ("level", WARNING_LEVELS),
+    "warning_areas": ("level", WARNING_LEVEL_LABELS),
 }
 
 #: Layer -> colour of its single symbol; polygons without a fill are drawn as outlines.

@@ -394,14 +394,15 @@ def test_coverage_table_lists_the_k_nearest_pools_by_name_and_distance(demo, dem
 
 def test_township_table_marks_townships_without_a_facility(demo_coverage):
     """Swimming plan 二(二)1: each township has a facility of its own or shares a neighbour's."""
-    shown = widgets.present(demo_coverage.townships, pools_page.TOWNSHIP_COLUMNS, "zh")
+    shown = widgets.present(demo_coverage.townships, pools.TOWNSHIP_COLUMNS, "zh")
     lacking = shown[shown["方式"] == "未达到"]
     assert (lacking["达到要求"] == "否").all()
     assert shown["培训经费（元）"].sum() == demo_coverage.budget_yuan
 
 
-def test_staffing_table_lists_only_schools_short_of_staff(demo_coverage):
-    short = pools_page.staffing_table(demo_coverage)
+def test_schools_short_of_staff_are_only_those_short_most_short_first(demo_coverage):
+    """Swimming plan 二(一)2-3: the staffing tab lists the schools short of instructors or Red Cross trainers."""
+    short = demo_coverage.short_of_staff()
     assert ((short["instructors_short"] > 0) | (short["redcross_short"] > 0)).all()
     everyone = demo_coverage.staffing
     assert len(short) == int(((everyone["instructors_short"] > 0) | (everyone["redcross_short"] > 0)).sum())
