@@ -150,20 +150,7 @@ class PostGISStore(Store):
 
     def read_table(self, name: str) -> pd.DataFrame:
         declared = TABLES[name]
-        columns = [
-            sql.SQL("""to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""").format(sql.Identifier(f.name))
-            if f.kind == "time"
-            else sql.SQL("{}::text").format(sql.Identifier(f.name))
-            if f.kind == "json"
-            else sql.Identifier(f.name)
-            for f in declared.fields
-        ]
-        statement = sql.SQL("SELECT {}, {} FROM {} ORDER BY {}").format(
-            sql.Identifier(declared.id_field),
-            sql.SQL(", ").join(columns),
-            table(name),
-            sql.Identifier(declared.id_field),
-        )
+        statement = sql.SQL("{} ORDER BY {}").format(_select_table(declared), sql.Identifier(declared.id_field))
         with self.connect(read_only=True) as conn:
             if not _has_table(conn, name):
                 return table_frame(name, [])
@@ -267,27 +254,23 @@ class PostGISStore(Store):
 
     def edit(self, table_name: str, key: int, changes: Mapping[str, object], *, user: str) -> dict:
         declared = TABLES[table_name]
+        key_column = sql.Identifier(declared.id_field)
         with self.connect() as conn:
-            if not _has_table(conn, table_name):
+            row = None
+            if _has_table(conn, table_name):
+                # Locked until this transaction ends, so no other edit of the row slips between read and write.
+                statement = sql.SQL("{} WHERE {} = %s FOR UPDATE").format(_select_table(declared), key_column)
+                row = conn.execute(statement, [key]).fetchone()
+            if row is None:
                 raise StoreError(f"{self.label}: {table_name} has no row {declared.id_field} = {key!r}")
-            statement = sql.SQL("SELECT {} FROM {} WHERE {} = %s FOR UPDATE").format(
-                sql.Identifier(declared.id_field), table(table_name), sql.Identifier(declared.id_field)
-            )
-            if conn.execute(statement, [key]).fetchone() is None:
-                raise StoreError(f"{self.label}: {table_name} has no row {declared.id_field} = {key!r}")
-        # Read back through read_table so that times and JSON compare as the caller sees them.
-        rows = self.read_table(table_name)
-        current = {c: native_value(v) for c, v in rows[rows[declared.id_field] == key].iloc[0].items()}
-        new = edited_row(table_name, current, changes)
-        diff = diff_rows(current, new)
-        if not diff:
-            return current
-        assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(column)) for column in diff)
-        with self.connect() as conn:
+            current = {c: native_value(v) for c, v in table_frame(table_name, [row]).iloc[0].items()}
+            new = edited_row(table_name, current, changes)
+            diff = diff_rows(current, new)
+            if not diff:
+                return current
+            assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(column)) for column in diff)
             conn.execute(
-                sql.SQL("UPDATE {} SET {} WHERE {} = %s").format(
-                    table(table_name), assignments, sql.Identifier(declared.id_field)
-                ),
+                sql.SQL("UPDATE {} SET {} WHERE {} = %s").format(table(table_name), assignments, key_column),
                 [*(new[column] for column in diff), key],
             )
             _insert(conn, AUDIT_TABLE, [audit_row(now_iso(), user, table_name, "edit", diff, str(key))])
@@ -510,6 +493,22 @@ def select(layer: Layer) -> sql.Composable:
     """SELECT of a layer's columns and its geometry as WKB, in the order the rows were written."""
     columns = sql.SQL(", ").join(sql.Identifier(f.name) for f in layer.fields)
     return sql.SQL("SELECT {}, ST_AsBinary(geom) FROM {}").format(columns, table(layer.name))
+
+
+def _select_table(declared: Layer) -> sql.Composable:
+    """SELECT of an attribute table's key and columns, times as ISO-8601 UTC text and JSON as text, as the
+    GeoPackage backend stores them."""
+    columns = [
+        sql.SQL("""to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')""").format(sql.Identifier(f.name))
+        if f.kind == "time"
+        else sql.SQL("{}::text").format(sql.Identifier(f.name))
+        if f.kind == "json"
+        else sql.Identifier(f.name)
+        for f in declared.fields
+    ]
+    return sql.SQL("SELECT {}, {} FROM {}").format(
+        sql.Identifier(declared.id_field), sql.SQL(", ").join(columns), table(declared.name)
+    )
 
 
 def _frame(layer: Layer, rows: list[tuple]) -> gpd.GeoDataFrame:
