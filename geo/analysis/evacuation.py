@@ -80,6 +80,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.analysis import network
 from geo.model import crs as model_crs
+from geo.model import schema
 from geo.settings import AnalysisSettings
 
 #: The layers the analysis reads.
@@ -943,5 +944,6 @@ def write_routes(routes: gpd.GeoDataFrame, path: str | os.PathLike) -> None:
     # Written next to the target, then renamed over it: a reader never sees half a file.
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".routes-") as scratch:
         temporary = Path(scratch) / path.name
-        pyogrio.write_dataframe(frame, temporary, layer=ROUTES_LAYER, driver=driver)
+        options = {"VERSION": schema.GPKG_VERSION} if driver == "GPKG" else {}
+        pyogrio.write_dataframe(frame, temporary, layer=ROUTES_LAYER, driver=driver, dataset_options=options)
         os.replace(temporary, path)

@@ -282,6 +282,10 @@ LAYERS: dict[str, Layer] = {
     )
 }
 
+#: The GeoPackage version of every file hazmap writes: the GDAL 3.6 of Debian 12 and the QGIS and ArcGIS installs
+#: common in county offices read 1.2 without the "may only be partially supported" warning the 1.4 default draws.
+GPKG_VERSION = "1.2"
+
 #: The audit table the store appends to; a plain attribute table (no geometry).
 AUDIT_TABLE = "audit_log"
 #: The record of every warning issued, raised, lowered, extended or ended (plan 4.4, 4.5.5).

@@ -39,7 +39,7 @@ import pyogrio.errors
 import shapely
 
 from geo.model.crs import STORAGE_CRS
-from geo.model.schema import AUDIT_TABLE, LAYERS, TABLES, Layer, validate_frames
+from geo.model.schema import AUDIT_TABLE, GPKG_VERSION, LAYERS, TABLES, Layer, validate_frames
 from geo.store import qgis_style
 from geo.store.base import Store
 from geo.store.errors import ConflictError, StoreError
@@ -66,8 +66,7 @@ from geo.store.source import Source
 #: ``styleName`` of the default style the store writes; styles a user saved from QGIS are left alone.
 STYLE_NAME = "hazmap"
 STYLES_TABLE = "layer_styles"
-#: The GeoPackage version hazmap writes, as GDAL's creation option and as SQLite's ``user_version``.
-GPKG_VERSION = "1.2"
+#: :data:`geo.model.schema.GPKG_VERSION` as SQLite's ``user_version``.
 _GPKG_USER_VERSION = 10200
 
 _PYOGRIO_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
