@@ -36,8 +36,6 @@ from ui import analysis, common, export_panel, widgets
 #: Largest warning file accepted, in megabytes: a district's warning polygons take kilobytes.
 MAX_UPLOAD_MB = 20
 UPLOAD_TYPES = ("geojson", "json", "gpkg")
-#: Levels from the most urgent down, the order the page lists them in.
-LEVELS_DOWN = sorted(rules.WARNING_LEVELS, key=rules.level_rank, reverse=True)
 #: Where the warning comes from: key -> (Chinese, English).
 SOURCES = {
     "layer": ("数据集中的预警区", "Warning areas of the data set"),
@@ -59,7 +57,7 @@ AREA_COLUMNS = (
     "evacuate",
 )
 COUNT_COLUMNS = tuple(exposure.HEADLINE_COUNTS)
-TOWNSHIP_COLUMNS = ("township", "level", *[f"hazard_points_{level}" for level in LEVELS_DOWN], *COUNT_COLUMNS)
+TOWNSHIP_COLUMNS = ("township", "level", *[f"hazard_points_{level}" for level in rules.LEVELS_DOWN], *COUNT_COLUMNS)
 DISTRICT_COLUMNS = ("level", *COUNT_COLUMNS, "patrol", "evacuate", "shelters", "shelter_capacity")
 HAZARD_COLUMNS = (
     "hazard_id",
@@ -210,7 +208,7 @@ def district_table(result: ExposureResult, lang: str) -> pd.DataFrame:
     total = {c: district[c] for c in (*COUNT_COLUMNS, "shelters", "shelter_capacity")}
     total["level"] = "合计" if lang == "zh" else "Total"
     rows = [total]
-    for level in LEVELS_DOWN:
+    for level in rules.LEVELS_DOWN:
         counts = district["by_level"].get(level)
         if counts and counts["hazard_points"]:
             rows.append({"level": level, **{c: counts[c] for c in (*COUNT_COLUMNS, "patrol", "evacuate")}})
@@ -221,7 +219,7 @@ def district_table(result: ExposureResult, lang: str) -> pd.DataFrame:
 def levels_present(result: ExposureResult) -> list[str]:
     """The levels of the warning areas, most urgent first."""
     present = set(result.areas["level"])
-    return [level for level in LEVELS_DOWN if level in present]
+    return [level for level in rules.LEVELS_DOWN if level in present]
 
 
 def response_checklist(level: str, lang: str) -> pd.DataFrame:
@@ -468,7 +466,7 @@ def _metrics(result: ExposureResult, lang: str) -> None:
 def _to_move(result: ExposureResult, lang: str) -> None:
     """Per level: the hazard points to patrol and the people to move."""
     points = result.hazard_points
-    levels = [level for level in LEVELS_DOWN if (points["level"] == level).any()]
+    levels = [level for level in rules.LEVELS_DOWN if (points["level"] == level).any()]
     if not levels:
         st.info(common.tr("预警区内没有在册隐患点。", "No active hazard point lies in the warning areas."))
         return

@@ -469,7 +469,7 @@ class ExposureResult:
         ]
         if len(self.hazard_points) > max_points:
             sections.append(f"… {len(self.hazard_points) - max_points} more (--json lists them all)")
-        for level in _LEVELS_DOWN:
+        for level in rules.LEVELS_DOWN:
             if level in set(self.areas["level"]):
                 w = rules.WARNING_LEVELS[level]
                 lines = [
@@ -595,14 +595,10 @@ def _area_table(
     return table
 
 
-#: Levels from the most urgent down, the order the tables list them in.
-_LEVELS_DOWN = sorted(rules.WARNING_LEVELS, key=rules.level_rank, reverse=True)
-
-
 def _township_table(highest: pd.DataFrame, exposure: _Exposure) -> pd.DataFrame:
     names = highest["township"].unique()
     per_level = pd.DataFrame(
-        {f"hazard_points_{level}": highest["level"].eq(level).to_numpy().astype("int64") for level in _LEVELS_DOWN}
+        {f"hazard_points_{level}": highest["level"].eq(level).to_numpy().astype("int64") for level in rules.LEVELS_DOWN}
     ).groupby(highest["township"].to_numpy())
     table = _tally(highest, "township", names, exposure).join(per_level.sum()).reset_index()
     rank = highest.assign(rank=highest["level"].map(rules.level_rank)).groupby("township")["rank"].max()
@@ -616,7 +612,7 @@ def _township_table(highest: pd.DataFrame, exposure: _Exposure) -> pd.DataFrame:
 
 def _district(areas: gpd.GeoDataFrame, highest: pd.DataFrame, refuges: pd.DataFrame, exposure: _Exposure) -> dict:
     total = _tally(highest.assign(district=0), "district", [0], exposure)
-    by_level = _tally(highest, "level", _LEVELS_DOWN, exposure)
+    by_level = _tally(highest, "level", rules.LEVELS_DOWN, exposure)
     refuge = refuges.drop_duplicates("spos")
     level = rules.highest_level(areas["level"])
     return {
