@@ -36,7 +36,7 @@ from layers.escape import escape_text
 from tests.fixtures import tiny_dataset
 from tests.users import write_users
 from ui import auth as signin
-from ui import data_page, evacuation_page, pools_page, warning_page, widgets
+from ui import data_page, evacuation_page, pools_page, response, warning_page, widgets
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ("warning_page", "evacuation_page", "pools_page", "data_page")
@@ -211,7 +211,7 @@ def test_warning_tables_read_in_english_too(demo_exposure):
 
 def test_response_checklist_holds_every_cumulative_action_grouped_by_unit():
     """Emergency plan 4.5: each level acts on top of the levels below it."""
-    checklist = warning_page.response_checklist("red", "zh")
+    checklist = response.response_checklist("red", "zh")
     actions = rules.warning_actions("red")
     assert len(checklist) == len(actions)
     assert set(checklist["action"]) == {a.text_zh for a in actions}
@@ -220,14 +220,14 @@ def test_response_checklist_holds_every_cumulative_action_grouped_by_unit():
     assert units == sorted(units, key=units.index)
     assert checklist["section"].str.contains("4.5.").all()
     assert checklist["conditional"].sum() == sum(a.conditional for a in actions)
-    assert len(warning_page.response_checklist("blue", "en")) == len(rules.warning_actions("blue"))
+    assert len(response.response_checklist("blue", "en")) == len(rules.warning_actions("blue"))
 
 
 def test_level_flags_say_who_moves_people_at_orange_and_red():
     """Emergency plan 4.5.3–4.5.4: evacuation when necessary at orange, always at red."""
-    assert "立即转移" in warning_page.level_flags("red", "zh")
-    assert "必要时转移" in warning_page.level_flags("orange", "zh")
-    assert "evacuation: no" in warning_page.level_flags("blue", "en")
+    assert "立即转移" in response.level_flags("red", "zh")
+    assert "必要时转移" in response.level_flags("orange", "zh")
+    assert "evacuation: no" in response.level_flags("blue", "en")
 
 
 def test_township_form_gives_the_warning_spec_the_analysis_reads(demo):

@@ -7,7 +7,8 @@ threatened people and people in danger zones by warning area, township and distr
 and whose people to move, and the page shows the response checklist of plan 4.5 for every level present.
 
 Plain functions build every table (:func:`read_warning_file`, :func:`check_warning_areas`, :func:`drawn_areas`,
-:func:`district_table`, :func:`response_checklist`, :func:`result_tables`); :func:`render` wires them to widgets.
+:func:`district_table`, :func:`result_tables`; the response checklist comes from :mod:`ui.response`, which the Map
+page shares); :func:`render` wires them to widgets.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import layers as maplayers
 from geo.analysis import exposure
 from geo.analysis.exposure import ExposureResult
 from geo.model import rules
-from ui import analysis, common, export_panel, widgets
+from ui import analysis, common, export_panel, response, widgets
 
 #: Largest warning file accepted, in megabytes: a district's warning polygons take kilobytes.
 MAX_UPLOAD_MB = 20
@@ -79,7 +80,6 @@ HAZARD_COLUMNS = (
     "responsible_name",
     "responsible_phone",
 )
-CHECKLIST_COLUMNS = ("level", "unit", "action", "from_level", "conditional", "section")
 
 
 class WarningAreaError(ValueError):
@@ -222,44 +222,6 @@ def levels_present(result: ExposureResult) -> list[str]:
     return [level for level in rules.LEVELS_DOWN if level in present]
 
 
-def response_checklist(level: str, lang: str) -> pd.DataFrame:
-    """What plan 4.5 asks at ``level``: its actions and those of every lower level, grouped by responsible unit.
-
-    Units are listed in the order the plan first names them; within a unit, the actions keep the plan's order
-    (lowest level first), so a tightened action (巡查重点 -> 巡查全部) reads after the one it tightens.
-    """
-    zh = lang == "zh"
-    rows = [
-        {
-            "level": level,
-            "unit": a.responsible if zh else a.responsible_en,
-            "action": a.text_zh if zh else a.text_en,
-            "from_level": rules.WARNING_LEVELS[a.level].name_zh if zh else rules.WARNING_LEVELS[a.level].name_en,
-            "conditional": a.conditional,
-            "section": rules.cite(a.section, lang),
-        }
-        for a in rules.warning_actions(level)
-    ]
-    frame = pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
-    order = {unit: n for n, unit in enumerate(dict.fromkeys(frame["unit"]))}
-    return frame.sort_values("unit", key=lambda units: units.map(order), kind="stable").reset_index(drop=True)
-
-
-def level_flags(level: str, lang: str) -> str:
-    """One line of what a level sets in motion: patrol scope, evacuation, rescue teams."""
-    w = rules.WARNING_LEVELS[level]
-    labels = {column: widgets.value_labels(column, lang) for column in ("patrol", "evacuate", "rescue_teams")}
-    if lang == "zh":
-        return (
-            f"巡查：{labels['patrol'][w.patrol]}；转移：{labels['evacuate'][w.evacuate]}；"
-            f"救援队伍：{labels['rescue_teams'][w.rescue_teams]}（{rules.cite(w.section, lang)}）"
-        )
-    return (
-        f"Patrol: {labels['patrol'][w.patrol]}; evacuation: {labels['evacuate'][w.evacuate]}; "
-        f"rescue teams: {labels['rescue_teams'][w.rescue_teams]} ({rules.cite(w.section, lang)})"
-    )
-
-
 def hazard_table(points: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The warned hazard points as a reader sees them; their ``shelter_id`` is the shelter assigned to them."""
     return widgets.present(points.rename(columns={"shelter_id": "assigned_shelter_id"}), HAZARD_COLUMNS, lang)
@@ -281,8 +243,8 @@ def result_tables(result: ExposureResult, lang: str) -> dict[str, pd.DataFrame]:
     """Every table of the page as a reader sees it, by sheet name: what the screen, Excel and CSV show."""
     titles = sheet_titles(lang)
     checklist = pd.concat(
-        [response_checklist(level, lang) for level in levels_present(result)]
-        or [pd.DataFrame(columns=CHECKLIST_COLUMNS)],
+        [response.response_checklist(level, lang) for level in levels_present(result)]
+        or [pd.DataFrame(columns=response.CHECKLIST_COLUMNS)],
         ignore_index=True,
     )
     return {
@@ -290,7 +252,7 @@ def result_tables(result: ExposureResult, lang: str) -> dict[str, pd.DataFrame]:
         titles["areas"]: widgets.present(result.areas, AREA_COLUMNS, lang),
         titles["townships"]: widgets.present(result.townships, TOWNSHIP_COLUMNS, lang),
         titles["hazard_points"]: hazard_table(result.hazard_points, lang),
-        titles["checklist"]: widgets.present(checklist, CHECKLIST_COLUMNS, lang),
+        titles["checklist"]: widgets.present(checklist, response.CHECKLIST_COLUMNS, lang),
     }
 
 
@@ -490,8 +452,8 @@ def _checklists(result: ExposureResult, lang: str) -> None:
     for level in levels:
         label = _level_label(level, lang)
         with st.expander(common.tr(f"{label}响应措施", f"{label}: response"), expanded=level == levels[0]):
-            st.markdown(widgets.md_escape(level_flags(level, lang)))
-            for unit, actions in response_checklist(level, lang).groupby("unit", sort=False):
+            st.markdown(widgets.md_escape(response.level_flags(level, lang)))
+            for unit, actions in response.response_checklist(level, lang).groupby("unit", sort=False):
                 st.markdown(f"**{widgets.md_escape(unit)}**")
                 widgets.bullets(
                     [
