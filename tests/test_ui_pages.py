@@ -28,6 +28,7 @@ import layers as maplayers
 from geo import store
 from geo.access import auth
 from geo.analysis import evacuation, exposure, pools, siting
+from geo.importers import warning_areas
 from geo.model import rules, schema
 from geo.settings import DEMO_DATA, AnalysisSettings
 from layers.assets import remote_references, standalone_html
@@ -251,46 +252,6 @@ _SQUARE = {
 }
 
 
-def test_uploaded_geojson_is_read_and_its_levels_normalised():
-    areas = warning_page.check_warning_areas(
-        warning_page.read_warning_file(_geojson(("橙色", _SQUARE), ("四级", _SQUARE)), "预警.geojson")
-    )
-    assert areas["level"].tolist() == ["orange", "blue"]
-
-
-def test_uploaded_geopackage_uses_its_warning_areas_layer(tmp_path):
-    path = tmp_path / "upload.gpkg"
-    pyogrio.write_dataframe(tiny_dataset()["schools"], path, layer="schools")
-    pyogrio.write_dataframe(tiny_dataset()["warning_areas"], path, layer="warning_areas")
-    areas = warning_page.check_warning_areas(warning_page.read_warning_file(path.read_bytes(), "upload.gpkg"))
-    assert areas["level"].tolist() == ["blue", "red"]
-
-
-def test_a_bad_warning_file_names_every_bad_feature():
-    point = {"type": "Point", "coordinates": [117.2, 29.3]}
-    bowtie = {
-        "type": "Polygon",
-        "coordinates": [[[117.0, 29.0], [117.1, 29.1], [117.1, 29.0], [117.0, 29.1], [117.0, 29.0]]],
-    }
-    gdf = warning_page.read_warning_file(_geojson(("purple", _SQUARE), ("red", point), ("红色", bowtie)), "w.json")
-    with pytest.raises(warning_page.WarningAreaError) as caught:
-        warning_page.check_warning_areas(gdf)
-    problems = caught.value.problems
-    assert len(problems) == 3
-    assert "第 1 个要素" in problems[0] and "purple" in problems[0]
-    assert "feature 2 is a Point" in problems[1]
-    assert "invalid polygon" in problems[2]
-
-
-def test_uploads_that_are_too_large_foreign_or_unreadable_are_refused():
-    with pytest.raises(warning_page.WarningAreaError, match="larger than"):
-        warning_page.read_warning_file(b"x" * 2048, "w.geojson", max_mb=0.001)
-    with pytest.raises(warning_page.WarningAreaError, match="unsupported"):
-        warning_page.read_warning_file(b"x", "w.shp")
-    with pytest.raises(warning_page.WarningAreaError, match="cannot read"):
-        warning_page.read_warning_file(b"not json", "w.geojson")
-
-
 def test_polygons_drawn_on_the_map_become_warning_areas_of_the_chosen_level():
     drawings = [
         {"type": "Feature", "geometry": _SQUARE},
@@ -298,6 +259,7 @@ def test_polygons_drawn_on_the_map_become_warning_areas_of_the_chosen_level():
     ]
     areas = warning_page.drawn_areas(drawings, "yellow")
     assert areas["level"].tolist() == ["yellow"] and areas["warning_id"].tolist() == ["HZ001"]
+    assert warning_areas.check_warning_areas(areas)["warning_id"].tolist() == ["HZ001"]  # as the page checks them
     assert warning_page.drawn_areas(None, "red").empty
 
 
@@ -569,9 +531,14 @@ def test_warning_page_analyses_a_township_warning_and_refuses_a_bad_upload(demo_
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["最高预警等级"] == "一级（红色）" and metrics["预警区"] == "1"
     at.radio(key="warning_source").set_value("upload").run()
-    at.file_uploader[0].set_value(("bad.geojson", _geojson(("purple", _SQUARE)), "application/geo+json")).run()
+    bad = _geojson(("purple", _SQUARE), ("red", {"type": "Point", "coordinates": [117.2, 29.3]}))
+    at.file_uploader[0].set_value(("bad.geojson", bad, "application/geo+json")).run()
     assert [e.value for e in at.exception] == []
     assert any("预警区不能使用" in e.value for e in at.error)
+    # The problems the reader shared with the CLI finds, each shown as it words it.
+    with pytest.raises(warning_areas.WarningAreaError) as caught:
+        warning_areas.read_warning_areas(bad, "bad.geojson")
+    assert "\n".join(f"- {widgets.md_escape(p)}" for p in caught.value.problems) in [m.value for m in at.markdown]
 
 
 def test_pools_page_runs_the_siting_tool(demo_copy):

@@ -6,24 +6,21 @@ The exposure analysis (:mod:`geo.analysis.exposure`, cached in :mod:`ui.analysis
 threatened people and people in danger zones by warning area, township and district, lists the hazard points to patrol
 and whose people to move, and the page shows the response checklist of plan 4.5 for every level present.
 
-Plain functions build every table (:func:`read_warning_file`, :func:`check_warning_areas`, :func:`drawn_areas`,
-:func:`district_table`, :func:`result_tables`; the response checklist comes from :mod:`ui.response`, which the Map
-page shares); :func:`render` wires them to widgets.
+An uploaded file is read and checked, and drawn polygons are checked, by :mod:`geo.importers.warning_areas`, the
+reader ``python -m geo exposure --warnings`` uses too: a file one takes the other takes, with the same messages.
+Plain functions build every table (:func:`drawn_areas`, :func:`district_table`, :func:`result_tables`; the response
+checklist comes from :mod:`ui.response`, which the Map page shares); :func:`render` wires them to widgets.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import folium
 import geopandas as gpd
 import pandas as pd
-import pyogrio
-import pyogrio.errors
 import shapely
 import streamlit as st
 from folium.plugins import Draw
@@ -31,12 +28,10 @@ from folium.plugins import Draw
 import layers as maplayers
 from geo.analysis import exposure
 from geo.analysis.exposure import ExposureResult
+from geo.importers import warning_areas
 from geo.model import rules
 from ui import analysis, common, export_panel, response, widgets
 
-#: Largest warning file accepted, in megabytes: a district's warning polygons take kilobytes.
-MAX_UPLOAD_MB = 20
-UPLOAD_TYPES = ("geojson", "json", "gpkg")
 #: Where the warning comes from: key -> (Chinese, English).
 SOURCES = {
     "layer": ("数据集中的预警区", "Warning areas of the data set"),
@@ -82,14 +77,6 @@ HAZARD_COLUMNS = (
 )
 
 
-class WarningAreaError(ValueError):
-    """Warning areas a user supplied cannot be used; ``problems`` lists every reason, each in Chinese and English."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
-
-
 # --------------------------------------------------------------------------------------------------
 # Warning areas from the user
 
@@ -97,83 +84,6 @@ class WarningAreaError(ValueError):
 def township_spec(choices: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
     """The townships given a level, as the hashable ``warning_spec`` of :func:`ui.analysis.exposure`."""
     return tuple((name, level) for name, level in choices.items() if level)
-
-
-def read_warning_file(data: bytes, filename: str, max_mb: float = MAX_UPLOAD_MB) -> gpd.GeoDataFrame:
-    """Read uploaded warning polygons: a GeoJSON, or a GeoPackage (its ``warning_areas`` layer, else its first).
-
-    Raises
-    ------
-    WarningAreaError
-        The file is too large, of another type, or unreadable.
-    """
-    suffix = Path(filename).suffix.lower()
-    if suffix.lstrip(".") not in UPLOAD_TYPES:
-        raise WarningAreaError(
-            [f"文件类型 {suffix or '（无）'} 不支持，请上传 .geojson 或 .gpkg / unsupported file type"]
-        )
-    if len(data) > max_mb * 1024 * 1024:
-        raise WarningAreaError([f"文件超过 {max_mb:g} MB / the file is larger than {max_mb:g} MB"])
-    # GDAL reads a GeoPackage only from a file; the file lives as long as the read.
-    with tempfile.TemporaryDirectory(prefix="hazmap-warning-") as scratch:
-        path = Path(scratch) / f"upload{suffix}"
-        path.write_bytes(data)
-        try:
-            names = [str(row[0]) for row in pyogrio.list_layers(path)]
-            layer = "warning_areas" if "warning_areas" in names else names[0] if names else None
-            if layer is None:
-                raise WarningAreaError(["文件中没有图层 / the file holds no layer"])
-            return pyogrio.read_dataframe(path, layer=layer)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            raise WarningAreaError([f"无法读取文件 / cannot read the file: {exc}"]) from exc
-
-
-def check_warning_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Check warning polygons a user supplied and return them with ``level`` as codes.
-
-    Every feature needs a level the plan knows (蓝/黄/橙/红, 四级…一级, blue…red:
-    :func:`geo.analysis.exposure.parse_level`) and a valid, non-empty (Multi)Polygon; the layer needs a CRS.
-    Every problem is collected before raising.
-
-    Raises
-    ------
-    WarningAreaError
-        Listing each bad feature by its 1-based number.
-    """
-    problems = []
-    if areas.crs is None:
-        problems.append("文件没有坐标系 / the file has no CRS")
-    column = next((c for c in ("level", "预警等级", "等级") if c in areas.columns), None)
-    if column is None:
-        problems.append("缺少预警等级字段 level / no 'level' column")
-    if areas.empty:
-        problems.append("文件中没有要素 / the file holds no feature")
-    levels = []
-    for number, (value, geometry) in enumerate(
-        zip(areas[column] if column else [None] * len(areas), areas.geometry, strict=True), start=1
-    ):
-        if column:
-            try:
-                levels.append(exposure.parse_level(value))
-            except ValueError:
-                problems.append(f"第 {number} 个要素：预警等级 {value!r} 无法识别 / feature {number}: unknown level")
-        if geometry is None or geometry.is_empty:
-            problems.append(f"第 {number} 个要素没有几何 / feature {number} has no geometry")
-        elif geometry.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(
-                f"第 {number} 个要素是 {geometry.geom_type}，应为面 / feature {number} is a {geometry.geom_type}, "
-                "not a polygon"
-            )
-        elif not geometry.is_valid:
-            problems.append(
-                f"第 {number} 个要素的面无效 / feature {number} is an invalid polygon: "
-                f"{shapely.is_valid_reason(geometry)}"
-            )
-    if problems:
-        raise WarningAreaError(problems)
-    checked = areas.copy()
-    checked["level"] = levels
-    return checked
 
 
 def drawn_areas(drawings: Sequence[Mapping] | None, level: str) -> gpd.GeoDataFrame:
@@ -305,7 +215,7 @@ def _township_form(townships: gpd.GeoDataFrame, lang: str) -> tuple[tuple[str, s
     return township_spec(choices)
 
 
-def _show_problems(exc: WarningAreaError) -> None:
+def _show_problems(exc: warning_areas.WarningAreaError) -> None:
     st.error(common.tr("预警区不能使用：", "These warning areas cannot be used:"))
     widgets.bullets(exc.problems)
 
@@ -352,10 +262,11 @@ def _choose_warning(version: common.DataVersion, data: Mapping[str, gpd.GeoDataF
 def _uploaded(version: common.DataVersion) -> Chosen | None:
     upload = st.file_uploader(
         common.tr(
-            "预警区（GeoJSON 或 GeoPackage，需含 level 字段）", "Warning areas (GeoJSON or GeoPackage with 'level')"
+            "预警区（GeoJSON 或 GeoPackage，需含预警等级字段，如“等级”）",
+            "Warning areas (GeoJSON or GeoPackage with a level column, e.g. 'level')",
         ),
-        type=list(UPLOAD_TYPES),
-        max_upload_size=MAX_UPLOAD_MB,
+        type=list(warning_areas.SUFFIXES),
+        max_upload_size=warning_areas.MAX_UPLOAD_MB,
         key="warning_upload",
     )
     if upload is None:
@@ -363,8 +274,8 @@ def _uploaded(version: common.DataVersion) -> Chosen | None:
         return None
     payload = upload.getvalue()
     try:
-        areas = check_warning_areas(read_warning_file(payload, upload.name))
-    except WarningAreaError as exc:
+        areas = warning_areas.read_warning_areas(payload, upload.name)
+    except warning_areas.WarningAreaError as exc:
         _show_problems(exc)
         return None
     return _analyse(version, "upload:" + areas_key(payload), areas)
@@ -389,8 +300,8 @@ def _drawn(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame], la
         st.info(common.tr("尚未绘制预警区。", "No area drawn yet."))
         return None
     try:
-        areas = check_warning_areas(drawn)
-    except WarningAreaError as exc:  # a polygon drawn crossing itself
+        areas = warning_areas.check_warning_areas(drawn)
+    except warning_areas.WarningAreaError as exc:  # a polygon drawn crossing itself
         _show_problems(exc)
         return None
     return _analyse(version, "draw:" + areas_key(json.dumps(state["all_drawings"], sort_keys=True), level), areas)
@@ -401,7 +312,7 @@ def _analyse(version: common.DataVersion, key: str, areas: gpd.GeoDataFrame) -> 
         with _analysing():
             return areas, key, analysis.exposure_of_areas(version, key, areas)
     except ValueError as exc:
-        _show_problems(WarningAreaError([str(exc)]))
+        _show_problems(warning_areas.WarningAreaError([str(exc)]))
         return None
 
 
