@@ -21,6 +21,7 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
@@ -208,6 +209,43 @@ def test_warning_tables_read_in_english_too(demo_exposure):
     assert list(tables) == ["District", "Warning areas", "Townships", "Hazard points", "Response checklist"]
     assert tables["District"].iloc[0]["Warning level"] == "Total"
     assert "Assigned shelter" in tables["Hazard points"].columns
+
+
+def test_the_red_tab_counts_the_people_in_the_red_points_danger_zones_each_village_once(demo, demo_exposure):
+    """Plan 4.5.4: at red the people in the danger zones are moved; SCHEMA.md counts each village once."""
+    # Independently of the analysis: red is the highest level, so every active point a red area covers (in or on
+    # it) counts at red; the people to move live in the villages in or on the union of those points' zones.
+    active = demo["hazard_points"][demo["hazard_points"]["status"] == "active"]
+    red = demo["warning_areas"][demo["warning_areas"]["level"] == "red"].union_all()
+    red_points = active.loc[active.intersects(red), "hazard_id"]
+    zones = demo["danger_zones"][demo["danger_zones"]["hazard_id"].isin(red_points)].union_all()
+    villages = demo["villages"][demo["villages"].intersects(zones)]
+    people, households = int(villages["population"].sum()), int(villages["households"].sum())
+    assert (len(red_points), people) == (5, 794)
+    by_level = demo_exposure.district["by_level"]["red"]
+    assert (by_level["hazard_points"], by_level["people_in_danger_zones"]) == (len(red_points), people)
+    caption = warning_page.level_caption(demo_exposure, "red", "zh")
+    assert caption.startswith("5 个隐患点需巡查（全部隐患点）；转移：立即转移。")
+    assert f"危险区内 {len(villages)} 个村庄，{people:,} 人、{households:,} 户" in caption
+    # Adding up the points' own figures counts the villages inside two red points' zones twice (2,129).
+    own = demo_exposure.hazard_points.query("level == 'red'")["people_in_danger_zones"].sum()
+    assert own > people
+
+
+def test_a_village_in_the_danger_zones_of_two_points_counts_once_in_their_levels_tab():
+    """SCHEMA.md "People in danger zones": each village once, however many points' zones hold it."""
+    layers = tiny_dataset()
+    # A second zone of H2 reaches village V1 (320 people, 95 households), already in H1's zones; red W2 covers both.
+    reach = gpd.GeoDataFrame({"hazard_id": ["H2"]}, geometry=[shapely.box(117.25, 29.30, 117.26, 29.31)], crs=4490)
+    layers["danger_zones"] = pd.concat([layers["danger_zones"], reach], ignore_index=True)
+    result = exposure.analyse(layers)
+    points = result.hazard_points.set_index("hazard_id")
+    assert points.loc[["H1", "H2"], ["level", "people_in_danger_zones"]].values.tolist() == [["red", 320], ["red", 320]]
+    assert warning_page.levels_warned(result) == ["red"]
+    assert "危险区内 1 个村庄，320 人、95 户" in warning_page.level_caption(result, "red", "zh")
+    assert "1 villages, 320 people, 95 households" in warning_page.level_caption(result, "red", "en")
+    # Only red points are warned, so the metric above the tabs, the district total, says the same.
+    assert result.district["people_in_danger_zones"] == 320
 
 
 def test_response_checklist_holds_every_cumulative_action_grouped_by_unit():
@@ -530,6 +568,10 @@ def test_warning_page_analyses_a_township_warning_and_refuses_a_bad_upload(demo_
     assert _problems(at) == []
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["最高预警等级"] == "一级（红色）" and metrics["预警区"] == "1"
+    # One level only: its tab and the metrics above it give the same figures (the analysis' count at red).
+    (caption,) = [c.value for c in at.caption if "需巡查" in c.value]
+    assert caption.startswith(f"{metrics['需巡查隐患点']} 个隐患点需巡查")
+    assert f"，{metrics['危险区内人口']} 人" in caption
     at.radio(key="warning_source").set_value("upload").run()
     bad = _geojson(("purple", _SQUARE), ("red", {"type": "Point", "coordinates": [117.2, 29.3]}))
     at.file_uploader[0].set_value(("bad.geojson", bad, "application/geo+json")).run()

@@ -8,8 +8,9 @@ and whose people to move, and the page shows the response checklist of plan 4.5 
 
 An uploaded file is read and checked, and drawn polygons are checked, by :mod:`geo.importers.warning_areas`, the
 reader ``python -m geo exposure --warnings`` uses too: a file one takes the other takes, with the same messages.
-Plain functions build every table (:func:`drawn_areas`, :func:`district_table`, :func:`result_tables`; the response
-checklist comes from :mod:`ui.response`, which the Map page shares); :func:`render` wires them to widgets.
+Plain functions build every table and text (:func:`drawn_areas`, :func:`district_table`, :func:`level_caption`,
+:func:`result_tables`; the response checklist comes from :mod:`ui.response`, which the Map page shares), only
+formatting what the analysis counted; :func:`render` wires them to widgets.
 """
 
 from __future__ import annotations
@@ -135,6 +136,36 @@ def levels_present(result: ExposureResult) -> list[str]:
 def hazard_table(points: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The warned hazard points as a reader sees them; their ``shelter_id`` is the shelter assigned to them."""
     return widgets.present(points.rename(columns={"shelter_id": "assigned_shelter_id"}), HAZARD_COLUMNS, lang)
+
+
+def levels_warned(result: ExposureResult) -> list[str]:
+    """The levels at which some warned hazard point counts (its highest level), most urgent first."""
+    by_level = result.district["by_level"]
+    return [level for level in rules.LEVELS_DOWN if by_level[level]["hazard_points"]]
+
+
+def level_caption(result: ExposureResult, level: str, lang: str) -> str:
+    """What the tab of ``level`` says above its hazard points: patrol, evacuation and who is in the danger zones.
+
+    The figures are the analysis' own for the level (``district["by_level"]``): the hazard points whose highest
+    level it is, and the villages in the union of their danger zones, each village once (SCHEMA.md).  Summing the
+    points' own ``people_in_danger_zones`` would count a village inside two points' zones twice.
+    """
+    counts = result.district["by_level"][level]
+    patrol = widgets.value_labels("patrol", lang)[counts["patrol"]]
+    evacuate = widgets.value_labels("evacuate", lang)[counts["evacuate"]]
+    points, villages = counts["hazard_points"], counts["villages_in_danger_zones"]
+    people, households = counts["people_in_danger_zones"], counts["households_in_danger_zones"]
+    if lang == "zh":
+        return (
+            f"{points:,} 个隐患点需巡查（{patrol}）；转移：{evacuate}。"
+            f"危险区内 {villages:,} 个村庄，{people:,} 人、{households:,} 户（每个村庄只计一次）。"
+        )
+    return (
+        f"{points:,} hazard points to patrol ({patrol}); evacuation: {evacuate}. "
+        f"In their danger zones: {villages:,} villages, {people:,} people, {households:,} households "
+        "(each village once)."
+    )
 
 
 def sheet_titles(lang: str) -> dict[str, str]:
@@ -338,24 +369,14 @@ def _metrics(result: ExposureResult, lang: str) -> None:
 
 def _to_move(result: ExposureResult, lang: str) -> None:
     """Per level: the hazard points to patrol and the people to move."""
-    points = result.hazard_points
-    levels = [level for level in rules.LEVELS_DOWN if (points["level"] == level).any()]
+    levels = levels_warned(result)
     if not levels:
         st.info(common.tr("预警区内没有在册隐患点。", "No active hazard point lies in the warning areas."))
         return
+    points = result.hazard_points
     for tab, level in zip(st.tabs([_level_label(level, lang) for level in levels]), levels, strict=True):
-        at_level = points[points["level"] == level]
-        w = rules.WARNING_LEVELS[level]
-        moved = int(at_level["people_in_danger_zones"].sum()) if w.evacuate != "none" else 0
-        tab.caption(
-            common.tr(
-                f"{len(at_level)} 个隐患点需巡查；转移：{widgets.value_labels('evacuate', lang)[w.evacuate]}，"
-                f"危险区内 {moved:,} 人。",
-                f"{len(at_level)} hazard points to patrol; evacuation: "
-                f"{widgets.value_labels('evacuate', lang)[w.evacuate]}, {moved:,} people in their danger zones.",
-            )
-        )
-        tab.dataframe(hazard_table(at_level, lang), hide_index=True)
+        tab.caption(level_caption(result, level, lang))
+        tab.dataframe(hazard_table(points[points["level"] == level], lang), hide_index=True)
 
 
 def _checklists(result: ExposureResult, lang: str) -> None:
