@@ -37,7 +37,9 @@ def database() -> str:
 def test_the_data_version_of_a_database_is_its_url_and_newest_audit_row(database, monkeypatch):
     monkeypatch.setenv("HAZMAP_DATA", database)
     version = common.data_version()
-    assert version.source.location == database and version.stamp == (store.open(database).stamp()[0],) and version.masked
+    assert (
+        version.source.location == database and version.stamp == (store.open(database).stamp()[0],) and version.masked
+    )
     store.open(database).update_hazard_point("H1", {"village": "新村"}, user="test")
     assert common.data_version().stamp == (version.stamp[0] + 1,)
 
