@@ -211,6 +211,10 @@ def test_a_projected_file_is_brought_to_cgcs2000_and_one_declared_wrong_is_refus
     mislabelled = metric.set_crs("EPSG:4326", allow_override=True)
     with pytest.raises(WarningAreaError, match="第 1 个要素不在中国境内，请检查坐标系"):
         check_warning_areas(mislabelled)
+    # A local site grid has no way to CGCS2000.
+    site = 'LOCAL_CS["site grid",LOCAL_DATUM["d",0],UNIT["metre",1],AXIS["E",EAST],AXIS["N",NORTH]]'
+    with pytest.raises(WarningAreaError, match=r"^无法从坐标系 site grid 转换到 CGCS2000"):
+        check_warning_areas(areas([{"level": "red", "geometry": box(0, 0, 10, 10)}], crs=site))
 
 
 def test_every_problem_of_the_layer_is_listed_at_once():
