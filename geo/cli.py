@@ -64,7 +64,12 @@ def _cmd_validate(args) -> int:
 def _add_exposure(sub) -> None:
     p = sub.add_parser("exposure", help="hazard points, people, schools and shelters under warnings (预警区受威胁人口)")
     _add_data_option(p)
-    p.add_argument("--warnings", metavar="FILE", help="GeoPackage/GeoJSON of warning areas (default: the data's own)")
+    p.add_argument(
+        "--warnings",
+        metavar="FILE",
+        help="GeoPackage (.gpkg) or GeoJSON (.geojson/.json) of warning areas, read as the Warning page reads an "
+        "upload (default: the data's own)",
+    )
     p.add_argument(
         "--warnings-layer",
         metavar="LAYER",
@@ -81,26 +86,16 @@ def _add_exposure(sub) -> None:
 
 
 def _cmd_exposure(args) -> int:
-    import geopandas as gpd
-    import pyogrio
-    from pyogrio.errors import DataLayerError, DataSourceError
-
     from geo import store
     from geo.analysis import exposure
+    from geo.importers.warning_areas import read_warning_areas
 
     if args.warnings_layer and not args.warnings:
         raise ValueError("--warnings-layer needs --warnings FILE")
+    # The file first: a bad one is refused, with the Warning page's own messages, before the data set is read.
+    warnings = [read_warning_areas(args.warnings, layer=args.warnings_layer)] if args.warnings else []
     own = [] if args.warnings or args.warning else ["warning_areas"]
     layers = store.open(args.data).read_layers([*exposure.INPUT_LAYERS, *own])
-    warnings = []
-    if args.warnings:
-        try:
-            layer = args.warnings_layer
-            if layer is None and "warning_areas" in pyogrio.list_layers(args.warnings)[:, 0]:
-                layer = "warning_areas"
-            warnings.append(gpd.read_file(args.warnings, layer=layer))
-        except (DataSourceError, DataLayerError) as exc:
-            raise ValueError(f"cannot read warning areas from {args.warnings}: {exc}") from exc
     if args.warning:
         warnings.append(exposure.township_warnings(exposure.parse_assignments(args.warning), layers["townships"]))
     result = exposure.analyse(layers, warnings or None)

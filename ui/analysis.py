@@ -86,7 +86,7 @@ def exposure_of_areas(
         Identifies ``_areas`` (e.g. a SHA-256 of the uploaded bytes): Streamlit hashes it, not the frame, which
         the leading underscore keeps out of the cache key.
     _areas
-        The warning areas, checked by the page.
+        The warning areas, checked by :func:`geo.importers.warning_areas.check_warning_areas`.
     """
     return exposure_analysis.analyse(common.layers(version), _areas)
 

@@ -56,7 +56,7 @@ from layers.base import MAX_ZOOM
 from layers.common import METRES_PER_DEGREE, HazmapLayer, pixel_metres
 from layers.escape import is_missing
 from layers.frame import MapPayload, RenderedLayer
-from ui import analysis, common, warning_page, widgets
+from ui import analysis, common, response, widgets
 
 #: Value of the warning-level filter for points no warning area covers.
 NOT_WARNED = "none"
@@ -869,12 +869,12 @@ def _show_details(details: HazardDetails, shown_on_map: bool, lang: str) -> None
         if details.level:
             w = rules.WARNING_LEVELS[details.level]
             ids = widgets.md_escape(common.tr("、", ", ").join(details.warning_ids))
-            flags = widgets.md_escape(warning_page.level_flags(w.code, lang))
+            flags = widgets.md_escape(response.level_flags(w.code, lang))
             # No bold: CommonMark does not close ** right after a full-width bracket such as ）.
             where = common.tr(f"处于{w.name_zh}预警区（{ids}）。", f"Under a {w.name_en} warning ({ids}). ")
             st.markdown(where + flags)
-            checklist = warning_page.response_checklist(details.level, lang)
-            _table(checklist, [c for c in warning_page.CHECKLIST_COLUMNS if c != "level"], lang)
+            checklist = response.response_checklist(details.level, lang)
+            _table(checklist, [c for c in response.CHECKLIST_COLUMNS if c != "level"], lang)
         else:
             st.write(common.tr("当前不在任何预警区内。", "Not under any warning."))
         st.markdown(f"**{common.tr('危险区', 'Danger zones')}**")

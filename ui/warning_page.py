@@ -6,23 +6,22 @@ The exposure analysis (:mod:`geo.analysis.exposure`, cached in :mod:`ui.analysis
 threatened people and people in danger zones by warning area, township and district, lists the hazard points to patrol
 and whose people to move, and the page shows the response checklist of plan 4.5 for every level present.
 
-Plain functions build every table (:func:`read_warning_file`, :func:`check_warning_areas`, :func:`drawn_areas`,
-:func:`district_table`, :func:`response_checklist`, :func:`result_tables`); :func:`render` wires them to widgets.
+An uploaded file is read and checked, and drawn polygons are checked, by :mod:`geo.importers.warning_areas`, the
+reader ``python -m geo exposure --warnings`` uses too: a file one takes the other takes, with the same messages.
+Plain functions build every table and text (:func:`drawn_areas`, :func:`district_table`, :func:`level_caption`,
+:func:`result_tables`; the response checklist comes from :mod:`ui.response`, which the Map page shares), only
+formatting what the analysis counted; :func:`render` wires them to widgets.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import folium
 import geopandas as gpd
 import pandas as pd
-import pyogrio
-import pyogrio.errors
 import shapely
 import streamlit as st
 from folium.plugins import Draw
@@ -30,14 +29,10 @@ from folium.plugins import Draw
 import layers as maplayers
 from geo.analysis import exposure
 from geo.analysis.exposure import ExposureResult
+from geo.importers import warning_areas
 from geo.model import rules
-from ui import analysis, common, export_panel, widgets
+from ui import analysis, common, export_panel, response, widgets
 
-#: Largest warning file accepted, in megabytes: a district's warning polygons take kilobytes.
-MAX_UPLOAD_MB = 20
-UPLOAD_TYPES = ("geojson", "json", "gpkg")
-#: Levels from the most urgent down, the order the page lists them in.
-LEVELS_DOWN = sorted(rules.WARNING_LEVELS, key=rules.level_rank, reverse=True)
 #: Where the warning comes from: key -> (Chinese, English).
 SOURCES = {
     "layer": ("数据集中的预警区", "Warning areas of the data set"),
@@ -59,7 +54,7 @@ AREA_COLUMNS = (
     "evacuate",
 )
 COUNT_COLUMNS = tuple(exposure.HEADLINE_COUNTS)
-TOWNSHIP_COLUMNS = ("township", "level", *[f"hazard_points_{level}" for level in LEVELS_DOWN], *COUNT_COLUMNS)
+TOWNSHIP_COLUMNS = ("township", "level", *[f"hazard_points_{level}" for level in rules.LEVELS_DOWN], *COUNT_COLUMNS)
 DISTRICT_COLUMNS = ("level", *COUNT_COLUMNS, "patrol", "evacuate", "shelters", "shelter_capacity")
 HAZARD_COLUMNS = (
     "hazard_id",
@@ -81,15 +76,6 @@ HAZARD_COLUMNS = (
     "responsible_name",
     "responsible_phone",
 )
-CHECKLIST_COLUMNS = ("level", "unit", "action", "from_level", "conditional", "section")
-
-
-class WarningAreaError(ValueError):
-    """Warning areas a user supplied cannot be used; ``problems`` lists every reason, each in Chinese and English."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -99,83 +85,6 @@ class WarningAreaError(ValueError):
 def township_spec(choices: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
     """The townships given a level, as the hashable ``warning_spec`` of :func:`ui.analysis.exposure`."""
     return tuple((name, level) for name, level in choices.items() if level)
-
-
-def read_warning_file(data: bytes, filename: str, max_mb: float = MAX_UPLOAD_MB) -> gpd.GeoDataFrame:
-    """Read uploaded warning polygons: a GeoJSON, or a GeoPackage (its ``warning_areas`` layer, else its first).
-
-    Raises
-    ------
-    WarningAreaError
-        The file is too large, of another type, or unreadable.
-    """
-    suffix = Path(filename).suffix.lower()
-    if suffix.lstrip(".") not in UPLOAD_TYPES:
-        raise WarningAreaError(
-            [f"文件类型 {suffix or '（无）'} 不支持，请上传 .geojson 或 .gpkg / unsupported file type"]
-        )
-    if len(data) > max_mb * 1024 * 1024:
-        raise WarningAreaError([f"文件超过 {max_mb:g} MB / the file is larger than {max_mb:g} MB"])
-    # GDAL reads a GeoPackage only from a file; the file lives as long as the read.
-    with tempfile.TemporaryDirectory(prefix="hazmap-warning-") as scratch:
-        path = Path(scratch) / f"upload{suffix}"
-        path.write_bytes(data)
-        try:
-            names = [str(row[0]) for row in pyogrio.list_layers(path)]
-            layer = "warning_areas" if "warning_areas" in names else names[0] if names else None
-            if layer is None:
-                raise WarningAreaError(["文件中没有图层 / the file holds no layer"])
-            return pyogrio.read_dataframe(path, layer=layer)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            raise WarningAreaError([f"无法读取文件 / cannot read the file: {exc}"]) from exc
-
-
-def check_warning_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Check warning polygons a user supplied and return them with ``level`` as codes.
-
-    Every feature needs a level the plan knows (蓝/黄/橙/红, 四级…一级, blue…red:
-    :func:`geo.analysis.exposure.parse_level`) and a valid, non-empty (Multi)Polygon; the layer needs a CRS.
-    Every problem is collected before raising.
-
-    Raises
-    ------
-    WarningAreaError
-        Listing each bad feature by its 1-based number.
-    """
-    problems = []
-    if areas.crs is None:
-        problems.append("文件没有坐标系 / the file has no CRS")
-    column = next((c for c in ("level", "预警等级", "等级") if c in areas.columns), None)
-    if column is None:
-        problems.append("缺少预警等级字段 level / no 'level' column")
-    if areas.empty:
-        problems.append("文件中没有要素 / the file holds no feature")
-    levels = []
-    for number, (value, geometry) in enumerate(
-        zip(areas[column] if column else [None] * len(areas), areas.geometry, strict=True), start=1
-    ):
-        if column:
-            try:
-                levels.append(exposure.parse_level(value))
-            except ValueError:
-                problems.append(f"第 {number} 个要素：预警等级 {value!r} 无法识别 / feature {number}: unknown level")
-        if geometry is None or geometry.is_empty:
-            problems.append(f"第 {number} 个要素没有几何 / feature {number} has no geometry")
-        elif geometry.geom_type not in ("Polygon", "MultiPolygon"):
-            problems.append(
-                f"第 {number} 个要素是 {geometry.geom_type}，应为面 / feature {number} is a {geometry.geom_type}, "
-                "not a polygon"
-            )
-        elif not geometry.is_valid:
-            problems.append(
-                f"第 {number} 个要素的面无效 / feature {number} is an invalid polygon: "
-                f"{shapely.is_valid_reason(geometry)}"
-            )
-    if problems:
-        raise WarningAreaError(problems)
-    checked = areas.copy()
-    checked["level"] = levels
-    return checked
 
 
 def drawn_areas(drawings: Sequence[Mapping] | None, level: str) -> gpd.GeoDataFrame:
@@ -210,7 +119,7 @@ def district_table(result: ExposureResult, lang: str) -> pd.DataFrame:
     total = {c: district[c] for c in (*COUNT_COLUMNS, "shelters", "shelter_capacity")}
     total["level"] = "合计" if lang == "zh" else "Total"
     rows = [total]
-    for level in LEVELS_DOWN:
+    for level in rules.LEVELS_DOWN:
         counts = district["by_level"].get(level)
         if counts and counts["hazard_points"]:
             rows.append({"level": level, **{c: counts[c] for c in (*COUNT_COLUMNS, "patrol", "evacuate")}})
@@ -221,50 +130,42 @@ def district_table(result: ExposureResult, lang: str) -> pd.DataFrame:
 def levels_present(result: ExposureResult) -> list[str]:
     """The levels of the warning areas, most urgent first."""
     present = set(result.areas["level"])
-    return [level for level in LEVELS_DOWN if level in present]
-
-
-def response_checklist(level: str, lang: str) -> pd.DataFrame:
-    """What plan 4.5 asks at ``level``: its actions and those of every lower level, grouped by responsible unit.
-
-    Units are listed in the order the plan first names them; within a unit, the actions keep the plan's order
-    (lowest level first), so a tightened action (巡查重点 -> 巡查全部) reads after the one it tightens.
-    """
-    zh = lang == "zh"
-    rows = [
-        {
-            "level": level,
-            "unit": a.responsible if zh else a.responsible_en,
-            "action": a.text_zh if zh else a.text_en,
-            "from_level": rules.WARNING_LEVELS[a.level].name_zh if zh else rules.WARNING_LEVELS[a.level].name_en,
-            "conditional": a.conditional,
-            "section": rules.cite(a.section, lang),
-        }
-        for a in rules.warning_actions(level)
-    ]
-    frame = pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
-    order = {unit: n for n, unit in enumerate(dict.fromkeys(frame["unit"]))}
-    return frame.sort_values("unit", key=lambda units: units.map(order), kind="stable").reset_index(drop=True)
-
-
-def level_flags(level: str, lang: str) -> str:
-    """One line of what a level sets in motion: patrol scope, evacuation, rescue teams."""
-    w = rules.WARNING_LEVELS[level]
-    labels = {column: widgets.value_labels(column, lang) for column in ("patrol", "evacuate", "rescue_teams")}
-    if lang == "zh":
-        return (
-            f"巡查：{labels['patrol'][w.patrol]}；转移：{labels['evacuate'][w.evacuate]}；"
-            f"救援队伍：{labels['rescue_teams'][w.rescue_teams]}（{rules.cite(w.section, lang)}）"
-        )
-    return (
-        f"Patrol: {labels['patrol'][w.patrol]}; evacuation: {labels['evacuate'][w.evacuate]}; "
-        f"rescue teams: {labels['rescue_teams'][w.rescue_teams]} ({rules.cite(w.section, lang)})"
-    )
+    return [level for level in rules.LEVELS_DOWN if level in present]
 
 
 def hazard_table(points: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The warned hazard points as a reader sees them; their ``shelter_id`` is the shelter assigned to them."""
     return widgets.present(points.rename(columns={"shelter_id": "assigned_shelter_id"}), HAZARD_COLUMNS, lang)
+
+
+def levels_warned(result: ExposureResult) -> list[str]:
+    """The levels at which some warned hazard point counts (its highest level), most urgent first."""
+    by_level = result.district["by_level"]
+    return [level for level in rules.LEVELS_DOWN if by_level[level]["hazard_points"]]
+
+
+def level_caption(result: ExposureResult, level: str, lang: str) -> str:
+    """What the tab of ``level`` says above its hazard points: patrol, evacuation and who is in the danger zones.
+
+    The figures are the analysis' own for the level (``district["by_level"]``): the hazard points whose highest
+    level it is, and the villages in the union of their danger zones, each village once (SCHEMA.md).  Summing the
+    points' own ``people_in_danger_zones`` would count a village inside two points' zones twice.
+    """
+    counts = result.district["by_level"][level]
+    patrol = widgets.value_labels("patrol", lang)[counts["patrol"]]
+    evacuate = widgets.value_labels("evacuate", lang)[counts["evacuate"]]
+    points, villages = counts["hazard_points"], counts["villages_in_danger_zones"]
+    people, households = counts["people_in_danger_zones"], counts["households_in_danger_zones"]
+    if lang == "zh":
+        return (
+            f"{points:,} 个隐患点需巡查（{patrol}）；转移：{evacuate}。"
+            f"危险区内 {villages:,} 个村庄，{people:,} 人、{households:,} 户（每个村庄只计一次）。"
+        )
+    return (
+        f"{points:,} hazard points to patrol ({patrol}); evacuation: {evacuate}. "
+        f"In their danger zones: {villages:,} villages, {people:,} people, {households:,} households "
+        "(each village once)."
+    )
 
 
 def sheet_titles(lang: str) -> dict[str, str]:
@@ -283,8 +184,8 @@ def result_tables(result: ExposureResult, lang: str) -> dict[str, pd.DataFrame]:
     """Every table of the page as a reader sees it, by sheet name: what the screen, Excel and CSV show."""
     titles = sheet_titles(lang)
     checklist = pd.concat(
-        [response_checklist(level, lang) for level in levels_present(result)]
-        or [pd.DataFrame(columns=CHECKLIST_COLUMNS)],
+        [response.response_checklist(level, lang) for level in levels_present(result)]
+        or [pd.DataFrame(columns=response.CHECKLIST_COLUMNS)],
         ignore_index=True,
     )
     return {
@@ -292,7 +193,7 @@ def result_tables(result: ExposureResult, lang: str) -> dict[str, pd.DataFrame]:
         titles["areas"]: widgets.present(result.areas, AREA_COLUMNS, lang),
         titles["townships"]: widgets.present(result.townships, TOWNSHIP_COLUMNS, lang),
         titles["hazard_points"]: hazard_table(result.hazard_points, lang),
-        titles["checklist"]: widgets.present(checklist, CHECKLIST_COLUMNS, lang),
+        titles["checklist"]: widgets.present(checklist, response.CHECKLIST_COLUMNS, lang),
     }
 
 
@@ -345,7 +246,7 @@ def _township_form(townships: gpd.GeoDataFrame, lang: str) -> tuple[tuple[str, s
     return township_spec(choices)
 
 
-def _show_problems(exc: WarningAreaError) -> None:
+def _show_problems(exc: warning_areas.WarningAreaError) -> None:
     st.error(common.tr("预警区不能使用：", "These warning areas cannot be used:"))
     widgets.bullets(exc.problems)
 
@@ -392,10 +293,11 @@ def _choose_warning(version: common.DataVersion, data: Mapping[str, gpd.GeoDataF
 def _uploaded(version: common.DataVersion) -> Chosen | None:
     upload = st.file_uploader(
         common.tr(
-            "预警区（GeoJSON 或 GeoPackage，需含 level 字段）", "Warning areas (GeoJSON or GeoPackage with 'level')"
+            "预警区（GeoJSON 或 GeoPackage，需含预警等级字段，如“等级”）",
+            "Warning areas (GeoJSON or GeoPackage with a level column, e.g. 'level')",
         ),
-        type=list(UPLOAD_TYPES),
-        max_upload_size=MAX_UPLOAD_MB,
+        type=list(warning_areas.SUFFIXES),
+        max_upload_size=warning_areas.MAX_UPLOAD_MB,
         key="warning_upload",
     )
     if upload is None:
@@ -403,8 +305,8 @@ def _uploaded(version: common.DataVersion) -> Chosen | None:
         return None
     payload = upload.getvalue()
     try:
-        areas = check_warning_areas(read_warning_file(payload, upload.name))
-    except WarningAreaError as exc:
+        areas = warning_areas.read_warning_areas(payload, upload.name)
+    except warning_areas.WarningAreaError as exc:
         _show_problems(exc)
         return None
     return _analyse(version, "upload:" + areas_key(payload), areas)
@@ -429,8 +331,8 @@ def _drawn(version: common.DataVersion, data: Mapping[str, gpd.GeoDataFrame], la
         st.info(common.tr("尚未绘制预警区。", "No area drawn yet."))
         return None
     try:
-        areas = check_warning_areas(drawn)
-    except WarningAreaError as exc:  # a polygon drawn crossing itself
+        areas = warning_areas.check_warning_areas(drawn)
+    except warning_areas.WarningAreaError as exc:  # a polygon drawn crossing itself
         _show_problems(exc)
         return None
     return _analyse(version, "draw:" + areas_key(json.dumps(state["all_drawings"], sort_keys=True), level), areas)
@@ -441,7 +343,7 @@ def _analyse(version: common.DataVersion, key: str, areas: gpd.GeoDataFrame) -> 
         with _analysing():
             return areas, key, analysis.exposure_of_areas(version, key, areas)
     except ValueError as exc:
-        _show_problems(WarningAreaError([str(exc)]))
+        _show_problems(warning_areas.WarningAreaError([str(exc)]))
         return None
 
 
@@ -467,24 +369,14 @@ def _metrics(result: ExposureResult, lang: str) -> None:
 
 def _to_move(result: ExposureResult, lang: str) -> None:
     """Per level: the hazard points to patrol and the people to move."""
-    points = result.hazard_points
-    levels = [level for level in LEVELS_DOWN if (points["level"] == level).any()]
+    levels = levels_warned(result)
     if not levels:
         st.info(common.tr("预警区内没有在册隐患点。", "No active hazard point lies in the warning areas."))
         return
+    points = result.hazard_points
     for tab, level in zip(st.tabs([_level_label(level, lang) for level in levels]), levels, strict=True):
-        at_level = points[points["level"] == level]
-        w = rules.WARNING_LEVELS[level]
-        moved = int(at_level["people_in_danger_zones"].sum()) if w.evacuate != "none" else 0
-        tab.caption(
-            common.tr(
-                f"{len(at_level)} 个隐患点需巡查；转移：{widgets.value_labels('evacuate', lang)[w.evacuate]}，"
-                f"危险区内 {moved:,} 人。",
-                f"{len(at_level)} hazard points to patrol; evacuation: "
-                f"{widgets.value_labels('evacuate', lang)[w.evacuate]}, {moved:,} people in their danger zones.",
-            )
-        )
-        tab.dataframe(hazard_table(at_level, lang), hide_index=True)
+        tab.caption(level_caption(result, level, lang))
+        tab.dataframe(hazard_table(points[points["level"] == level], lang), hide_index=True)
 
 
 def _checklists(result: ExposureResult, lang: str) -> None:
@@ -492,8 +384,8 @@ def _checklists(result: ExposureResult, lang: str) -> None:
     for level in levels:
         label = _level_label(level, lang)
         with st.expander(common.tr(f"{label}响应措施", f"{label}: response"), expanded=level == levels[0]):
-            st.markdown(widgets.md_escape(level_flags(level, lang)))
-            for unit, actions in response_checklist(level, lang).groupby("unit", sort=False):
+            st.markdown(widgets.md_escape(response.level_flags(level, lang)))
+            for unit, actions in response.response_checklist(level, lang).groupby("unit", sort=False):
                 st.markdown(f"**{widgets.md_escape(unit)}**")
                 widgets.bullets(
                     [

@@ -28,6 +28,7 @@ __all__ = [
     "INPUT_LAYERS",
     "ExposureResult",
     "analyse",
+    "area_ids",
     "parse_assignments",
     "parse_level",
     "township_warnings",
@@ -176,7 +177,11 @@ def township_warnings(
 
 
 def _warning_areas(sources: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Check and merge warning areas: levels normalised, ids present and unique, polygons only."""
+    """Check and merge warning areas: levels normalised, ids present and unique, polygons only.
+
+    A defensive check: what users give (a file, drawn polygons) comes through :mod:`geo.importers.warning_areas`,
+    which refuses all of this, and more, in Chinese and feature by feature; what it returns passes here unchanged.
+    """
     parts = []
     for n, gdf in enumerate(sources, start=1):
         if "level" not in gdf.columns:
@@ -192,9 +197,7 @@ def _warning_areas(sources: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         except ValueError as exc:
             problems.append(str(exc))
             levels.append(None)
-    # A hand-drawn GeoJSON seldom has ids; number its areas rather than refuse it.
-    ids = areas["warning_id"] if "warning_id" in areas.columns else pd.Series([None] * len(areas), dtype=object)
-    ids = [str(v) if isinstance(v, str) and v.strip() else f"W{pos + 1:03d}" for pos, v in enumerate(ids)]
+    ids = area_ids(areas)
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         problems.append(f"warning_id not unique: {', '.join(duplicated)}")
@@ -213,6 +216,16 @@ def _warning_areas(sources: Sequence[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         geometry=areas.geometry.values,
         crs=model_crs.STORAGE_CRS,
     )
+
+
+def area_ids(areas: pd.DataFrame) -> list[str]:
+    """The ``warning_id`` of each area, ``W001``, ``W002`` ... by position where it has none.
+
+    A hand-drawn GeoJSON seldom has ids; its areas are numbered rather than refused.  The reader of warning-area
+    files (:mod:`geo.importers.warning_areas`) numbers them with this too, so it refuses the same duplicates.
+    """
+    ids = areas["warning_id"] if "warning_id" in areas.columns else [None] * len(areas)
+    return [str(v) if isinstance(v, str) and v.strip() else f"W{pos + 1:03d}" for pos, v in enumerate(ids)]
 
 
 def _optional_text(gdf: pd.DataFrame, column: str) -> list[str | None]:
@@ -469,7 +482,7 @@ class ExposureResult:
         ]
         if len(self.hazard_points) > max_points:
             sections.append(f"… {len(self.hazard_points) - max_points} more (--json lists them all)")
-        for level in _LEVELS_DOWN:
+        for level in rules.LEVELS_DOWN:
             if level in set(self.areas["level"]):
                 w = rules.WARNING_LEVELS[level]
                 lines = [
@@ -595,14 +608,10 @@ def _area_table(
     return table
 
 
-#: Levels from the most urgent down, the order the tables list them in.
-_LEVELS_DOWN = sorted(rules.WARNING_LEVELS, key=rules.level_rank, reverse=True)
-
-
 def _township_table(highest: pd.DataFrame, exposure: _Exposure) -> pd.DataFrame:
     names = highest["township"].unique()
     per_level = pd.DataFrame(
-        {f"hazard_points_{level}": highest["level"].eq(level).to_numpy().astype("int64") for level in _LEVELS_DOWN}
+        {f"hazard_points_{level}": highest["level"].eq(level).to_numpy().astype("int64") for level in rules.LEVELS_DOWN}
     ).groupby(highest["township"].to_numpy())
     table = _tally(highest, "township", names, exposure).join(per_level.sum()).reset_index()
     rank = highest.assign(rank=highest["level"].map(rules.level_rank)).groupby("township")["rank"].max()
@@ -616,7 +625,7 @@ def _township_table(highest: pd.DataFrame, exposure: _Exposure) -> pd.DataFrame:
 
 def _district(areas: gpd.GeoDataFrame, highest: pd.DataFrame, refuges: pd.DataFrame, exposure: _Exposure) -> dict:
     total = _tally(highest.assign(district=0), "district", [0], exposure)
-    by_level = _tally(highest, "level", _LEVELS_DOWN, exposure)
+    by_level = _tally(highest, "level", rules.LEVELS_DOWN, exposure)
     refuge = refuges.drop_duplicates("spos")
     level = rules.highest_level(areas["level"])
     return {
@@ -647,7 +656,7 @@ def _hazard_list(
     rows = highest["hpos"].to_numpy()
     inventory = hazards.iloc[rows].reset_index(drop=True)
     levels = highest["level"].to_numpy()
-    area_ids = areas["warning_id"].to_numpy()
+    ids = areas["warning_id"].to_numpy()
     covering = _lists(members["hpos"].to_numpy(), members["apos"].to_numpy()).reindex(rows)
     hv = exposure.hazard_villages
     people = pd.Series(exposure.villages["population"].to_numpy()[hv["vpos"].to_numpy()]).groupby(hv["hpos"].to_numpy())
@@ -658,7 +667,7 @@ def _hazard_list(
         "village": inventory["village"],
         "level": levels,
         "level_zh": [_name_zh(level) for level in levels],
-        "warning_ids": [area_ids[apos].tolist() for apos in covering],
+        "warning_ids": [ids[apos].tolist() for apos in covering],
         "hazard_type": inventory["hazard_type"],
         "danger_grade": inventory["danger_grade"],
         "threatened_people": inventory["threatened_people"],

@@ -110,10 +110,7 @@ WARNING_SHEETS = (
         (
             Col("township", "乡镇（街道）"),
             Col("level_zh", "最高预警等级"),
-            *(
-                Col(f"hazard_points_{c}", f"{w.name_zh}隐患点", "int")
-                for c, w in reversed(rules.WARNING_LEVELS.items())
-            ),
+            *(Col(f"hazard_points_{c}", f"{rules.WARNING_LEVELS[c].name_zh}隐患点", "int") for c in rules.LEVELS_DOWN),
             *_COUNTS,
         ),
         totals=_district,

@@ -13,6 +13,8 @@ The modules, edge to core: :mod:`~geo.importers.archive` (size and zip checks), 
 :mod:`~geo.importers.values` (headers and cells), :mod:`~geo.importers.coords` (DMS, CRS detection),
 :mod:`~geo.importers.rows` (raw table -> model rows), :mod:`~geo.importers.plan` (preview),
 :mod:`~geo.importers.commit` (write) and :mod:`~geo.importers.rejects` (rejected rows file).
+:mod:`~geo.importers.warning_areas` reads and checks a file of warning areas for an analysis, writing nothing: the
+Warning page and ``python -m geo exposure --warnings`` share it.
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def normalize_key(text: object) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", str(text)).translate(_BRACKETS)).casefold()
 
 
-def _spellings(layer_name: str) -> dict[str, tuple[str, ...]]:
+def column_spellings(layer_name: str) -> dict[str, tuple[str, ...]]:
     """Every spelling of every column of a layer: name, titles, then the aliases above."""
     layer = LAYERS[layer_name]
     extra = HEADER_ALIASES.get(layer_name, {})
@@ -186,7 +186,10 @@ def header_index(layer_name: str) -> dict[str, tuple[str, int]]:
         One spelling names two targets (a mistake in the tables above; a test guards against it).
     """
     index: dict[str, tuple[str, int]] = {}
-    targets = [*_spellings(layer_name).items(), *((f"@{role}", names) for role, names in COORDINATE_ALIASES.items())]
+    targets = [
+        *column_spellings(layer_name).items(),
+        *((f"@{role}", names) for role, names in COORDINATE_ALIASES.items()),
+    ]
     for target, names in targets:
         for rank, name in enumerate(names):
             key = normalize_key(name)
@@ -275,7 +278,7 @@ def markdown_tables() -> str:
         ]
         out.append("| --- | --- |")
         derived = DERIVED.get(layer_name, ())
-        for column, names in _spellings(layer_name).items():
+        for column, names in column_spellings(layer_name).items():
             note = " *（忽略，由系统计算 / ignored, derived）*" if column in derived else ""
             out.append(f"| `{column}` | {'、'.join(dict.fromkeys(names[1:]))}{note} |")
         out.append("")

@@ -1017,6 +1017,10 @@ def level_rank(level: str) -> int:
     return WARNING_LEVELS[_choice("level", level, WARNING_LEVELS)].rank
 
 
+#: The warning level codes from the most urgent down (red ... blue): the order every table and list shows them in.
+LEVELS_DOWN: tuple[str, ...] = tuple(sorted(WARNING_LEVELS, key=level_rank, reverse=True))
+
+
 def highest_level(levels: Iterable[str | None]) -> WarningLevelCode | None:
     """Return the highest of some warning levels, or None when there is none.
 

@@ -21,6 +21,7 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
@@ -28,6 +29,7 @@ import layers as maplayers
 from geo import store
 from geo.access import auth
 from geo.analysis import evacuation, exposure, pools, siting
+from geo.importers import warning_areas
 from geo.model import rules, schema
 from geo.settings import DEMO_DATA, ROOT, AnalysisSettings
 from layers.assets import remote_references, standalone_html
@@ -36,7 +38,7 @@ from layers.escape import escape_text
 from tests.support.fixtures import tiny_dataset
 from tests.support.users import write_users
 from ui import auth as signin
-from ui import data_page, evacuation_page, pools_page, warning_page, widgets
+from ui import data_page, evacuation_page, pools_page, response, warning_page, widgets
 
 APP = ROOT / "app.py"
 PAGES = ("warning_page", "evacuation_page", "pools_page", "data_page")
@@ -209,9 +211,46 @@ def test_warning_tables_read_in_english_too(demo_exposure):
     assert "Assigned shelter" in tables["Hazard points"].columns
 
 
+def test_the_red_tab_counts_the_people_in_the_red_points_danger_zones_each_village_once(demo, demo_exposure):
+    """Plan 4.5.4: at red the people in the danger zones are moved; SCHEMA.md counts each village once."""
+    # Independently of the analysis: red is the highest level, so every active point a red area covers (in or on
+    # it) counts at red; the people to move live in the villages in or on the union of those points' zones.
+    active = demo["hazard_points"][demo["hazard_points"]["status"] == "active"]
+    red = demo["warning_areas"][demo["warning_areas"]["level"] == "red"].union_all()
+    red_points = active.loc[active.intersects(red), "hazard_id"]
+    zones = demo["danger_zones"][demo["danger_zones"]["hazard_id"].isin(red_points)].union_all()
+    villages = demo["villages"][demo["villages"].intersects(zones)]
+    people, households = int(villages["population"].sum()), int(villages["households"].sum())
+    assert (len(red_points), people) == (5, 794)
+    by_level = demo_exposure.district["by_level"]["red"]
+    assert (by_level["hazard_points"], by_level["people_in_danger_zones"]) == (len(red_points), people)
+    caption = warning_page.level_caption(demo_exposure, "red", "zh")
+    assert caption.startswith("5 个隐患点需巡查（全部隐患点）；转移：立即转移。")
+    assert f"危险区内 {len(villages)} 个村庄，{people:,} 人、{households:,} 户" in caption
+    # Adding up the points' own figures counts the villages inside two red points' zones twice (2,129).
+    own = demo_exposure.hazard_points.query("level == 'red'")["people_in_danger_zones"].sum()
+    assert own > people
+
+
+def test_a_village_in_the_danger_zones_of_two_points_counts_once_in_their_levels_tab():
+    """SCHEMA.md "People in danger zones": each village once, however many points' zones hold it."""
+    layers = tiny_dataset()
+    # A second zone of H2 reaches village V1 (320 people, 95 households), already in H1's zones; red W2 covers both.
+    reach = gpd.GeoDataFrame({"hazard_id": ["H2"]}, geometry=[shapely.box(117.25, 29.30, 117.26, 29.31)], crs=4490)
+    layers["danger_zones"] = pd.concat([layers["danger_zones"], reach], ignore_index=True)
+    result = exposure.analyse(layers)
+    points = result.hazard_points.set_index("hazard_id")
+    assert points.loc[["H1", "H2"], ["level", "people_in_danger_zones"]].values.tolist() == [["red", 320], ["red", 320]]
+    assert warning_page.levels_warned(result) == ["red"]
+    assert "危险区内 1 个村庄，320 人、95 户" in warning_page.level_caption(result, "red", "zh")
+    assert "1 villages, 320 people, 95 households" in warning_page.level_caption(result, "red", "en")
+    # Only red points are warned, so the metric above the tabs, the district total, says the same.
+    assert result.district["people_in_danger_zones"] == 320
+
+
 def test_response_checklist_holds_every_cumulative_action_grouped_by_unit():
     """Emergency plan 4.5: each level acts on top of the levels below it."""
-    checklist = warning_page.response_checklist("red", "zh")
+    checklist = response.response_checklist("red", "zh")
     actions = rules.warning_actions("red")
     assert len(checklist) == len(actions)
     assert set(checklist["action"]) == {a.text_zh for a in actions}
@@ -220,14 +259,14 @@ def test_response_checklist_holds_every_cumulative_action_grouped_by_unit():
     assert units == sorted(units, key=units.index)
     assert checklist["section"].str.contains("4.5.").all()
     assert checklist["conditional"].sum() == sum(a.conditional for a in actions)
-    assert len(warning_page.response_checklist("blue", "en")) == len(rules.warning_actions("blue"))
+    assert len(response.response_checklist("blue", "en")) == len(rules.warning_actions("blue"))
 
 
 def test_level_flags_say_who_moves_people_at_orange_and_red():
     """Emergency plan 4.5.3–4.5.4: evacuation when necessary at orange, always at red."""
-    assert "立即转移" in warning_page.level_flags("red", "zh")
-    assert "必要时转移" in warning_page.level_flags("orange", "zh")
-    assert "evacuation: no" in warning_page.level_flags("blue", "en")
+    assert "立即转移" in response.level_flags("red", "zh")
+    assert "必要时转移" in response.level_flags("orange", "zh")
+    assert "evacuation: no" in response.level_flags("blue", "en")
 
 
 def test_township_form_gives_the_warning_spec_the_analysis_reads(demo):
@@ -251,46 +290,6 @@ _SQUARE = {
 }
 
 
-def test_uploaded_geojson_is_read_and_its_levels_normalised():
-    areas = warning_page.check_warning_areas(
-        warning_page.read_warning_file(_geojson(("橙色", _SQUARE), ("四级", _SQUARE)), "预警.geojson")
-    )
-    assert areas["level"].tolist() == ["orange", "blue"]
-
-
-def test_uploaded_geopackage_uses_its_warning_areas_layer(tmp_path):
-    path = tmp_path / "upload.gpkg"
-    pyogrio.write_dataframe(tiny_dataset()["schools"], path, layer="schools")
-    pyogrio.write_dataframe(tiny_dataset()["warning_areas"], path, layer="warning_areas")
-    areas = warning_page.check_warning_areas(warning_page.read_warning_file(path.read_bytes(), "upload.gpkg"))
-    assert areas["level"].tolist() == ["blue", "red"]
-
-
-def test_a_bad_warning_file_names_every_bad_feature():
-    point = {"type": "Point", "coordinates": [117.2, 29.3]}
-    bowtie = {
-        "type": "Polygon",
-        "coordinates": [[[117.0, 29.0], [117.1, 29.1], [117.1, 29.0], [117.0, 29.1], [117.0, 29.0]]],
-    }
-    gdf = warning_page.read_warning_file(_geojson(("purple", _SQUARE), ("red", point), ("红色", bowtie)), "w.json")
-    with pytest.raises(warning_page.WarningAreaError) as caught:
-        warning_page.check_warning_areas(gdf)
-    problems = caught.value.problems
-    assert len(problems) == 3
-    assert "第 1 个要素" in problems[0] and "purple" in problems[0]
-    assert "feature 2 is a Point" in problems[1]
-    assert "invalid polygon" in problems[2]
-
-
-def test_uploads_that_are_too_large_foreign_or_unreadable_are_refused():
-    with pytest.raises(warning_page.WarningAreaError, match="larger than"):
-        warning_page.read_warning_file(b"x" * 2048, "w.geojson", max_mb=0.001)
-    with pytest.raises(warning_page.WarningAreaError, match="unsupported"):
-        warning_page.read_warning_file(b"x", "w.shp")
-    with pytest.raises(warning_page.WarningAreaError, match="cannot read"):
-        warning_page.read_warning_file(b"not json", "w.geojson")
-
-
 def test_polygons_drawn_on_the_map_become_warning_areas_of_the_chosen_level():
     drawings = [
         {"type": "Feature", "geometry": _SQUARE},
@@ -298,6 +297,7 @@ def test_polygons_drawn_on_the_map_become_warning_areas_of_the_chosen_level():
     ]
     areas = warning_page.drawn_areas(drawings, "yellow")
     assert areas["level"].tolist() == ["yellow"] and areas["warning_id"].tolist() == ["HZ001"]
+    assert warning_areas.check_warning_areas(areas)["warning_id"].tolist() == ["HZ001"]  # as the page checks them
     assert warning_page.drawn_areas(None, "red").empty
 
 
@@ -569,10 +569,19 @@ def test_warning_page_analyses_a_township_warning_and_refuses_a_bad_upload(demo_
     assert _problems(at) == []
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["最高预警等级"] == "一级（红色）" and metrics["预警区"] == "1"
+    # One level only: its tab and the metrics above it give the same figures (the analysis' count at red).
+    (caption,) = [c.value for c in at.caption if "需巡查" in c.value]
+    assert caption.startswith(f"{metrics['需巡查隐患点']} 个隐患点需巡查")
+    assert f"，{metrics['危险区内人口']} 人" in caption
     at.radio(key="warning_source").set_value("upload").run()
-    at.file_uploader[0].set_value(("bad.geojson", _geojson(("purple", _SQUARE)), "application/geo+json")).run()
+    bad = _geojson(("purple", _SQUARE), ("red", {"type": "Point", "coordinates": [117.2, 29.3]}))
+    at.file_uploader[0].set_value(("bad.geojson", bad, "application/geo+json")).run()
     assert [e.value for e in at.exception] == []
     assert any("预警区不能使用" in e.value for e in at.error)
+    # The problems the reader shared with the CLI finds, each shown as it words it.
+    with pytest.raises(warning_areas.WarningAreaError) as caught:
+        warning_areas.read_warning_areas(bad, "bad.geojson")
+    assert "\n".join(f"- {widgets.md_escape(p)}" for p in caught.value.problems) in [m.value for m in at.markdown]
 
 
 def test_pools_page_runs_the_siting_tool(demo_copy):
