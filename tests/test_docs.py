@@ -50,3 +50,14 @@ def test_the_tests_mirror_the_packages():
         assert (ROOT / "tests" / package).is_dir() and (ROOT / "geo" / package).is_dir()
     for package in ("layers", "ui"):
         assert (ROOT / "tests" / package).is_dir()
+
+
+def test_the_tree_names_every_shared_module_of_the_pages():
+    lines = _tree((ROOT / "docs" / "architecture.md").read_text(encoding="utf-8"), "## 代码树 / The tree")
+    (ui_line,) = [line for line in lines if line.startswith("ui/")]
+    shared = {
+        p.name
+        for p in (ROOT / "ui").glob("*.py")
+        if not p.name.endswith(("_page.py", "_panel.py")) and p.name != "__init__.py"
+    }
+    assert set(re.findall(r"\b\w+\.py\b", ui_line)) == shared

@@ -20,7 +20,7 @@ from shapely.geometry import box, mapping
 from geo import cli, store
 from geo.analysis import exposure
 from geo.importers.warning_areas import WarningAreaError, check_warning_areas, read_warning_areas
-from tests.fixtures import tiny_dataset
+from tests.support.fixtures import tiny_dataset
 
 #: Around H1 only.
 AROUND_H1 = box(117.24, 29.29, 117.26, 29.31)
