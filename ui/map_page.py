@@ -43,10 +43,10 @@ import pandas as pd
 import streamlit as st
 
 import layers as maplayers
+from geo.analysis import hazard
 from geo.analysis.evacuation import EvacuationResult
 from geo.analysis.exposure import ExposureResult
 from geo.analysis.pools import PoolCoverage
-from geo.model import crs as model_crs
 from geo.model import rules
 from geo.model.crs import STORAGE_CRS
 from geo.model.schema import ROAD_CLASSES
@@ -562,42 +562,6 @@ def click_token(state: Mapping | None, frame_key: str) -> tuple[str, int]:
 # Details of a hazard point
 
 
-@dataclass
-class HazardDetails:
-    """What the page shows about one hazard point.
-
-    Attributes
-    ----------
-    record
-        The point's row of ``hazard_points``.
-    level
-        The highest warning level covering it, or None (not warned, or not active).
-    warning_ids
-        The warning areas covering it.
-    zones, zone_area_m2
-        Its danger zones: how many, and the area of their union in square metres.
-    villages
-        Villages inside its danger zones: ``village_id``, ``name``, ``township``, ``population``, ``households``.
-    routes
-        Its evacuation routes (``geo.analysis.evacuation.ROUTE_COLUMNS``); None when routes were not computed.
-    shelters
-        Its assigned shelter and the shelters its routes reach: ``shelter_id``, ``name``, ``township``,
-        ``capacity``, and the load columns when routes were computed.
-    """
-
-    record: pd.Series
-    level: str | None
-    warning_ids: list[str]
-    zones: int
-    zone_area_m2: float
-    villages: pd.DataFrame
-    routes: pd.DataFrame | None
-    shelters: pd.DataFrame
-
-
-_VILLAGE_COLUMNS = ["village_id", "name", "township", "population", "households"]
-_SHELTER_COLUMNS = ["shelter_id", "name", "township", "capacity"]
-_LOAD_COLUMNS = ["assigned_people", "load_ratio", "over_capacity"]
 #: Route columns the details show; ``hazard_id`` and ``origin_id`` are the point's own and need no column.
 _ROUTE_COLUMNS = [
     "origin_name",
@@ -610,60 +574,6 @@ _ROUTE_COLUMNS = [
     "reachable",
     "reason",
 ]
-
-
-def hazard_details(
-    hazard_id: str,
-    data: Mapping[str, gpd.GeoDataFrame],
-    exposure: ExposureResult,
-    routes: EvacuationResult | None = None,
-) -> HazardDetails:
-    """Gather the inventory, warning, danger zones, threatened villages, routes and shelters of a hazard point.
-
-    The warning level is the highest over the warning areas of ``exposure`` that cover the point; the page shows
-    the actions the plan sets for it.
-
-    Raises
-    ------
-    KeyError
-        If no hazard point has ``hazard_id``.
-    """
-    hazards = data["hazard_points"]
-    rows = hazards[hazards["hazard_id"] == hazard_id]
-    if rows.empty:
-        raise KeyError(hazard_id)
-    record = rows.iloc[0]
-    warned = exposure.hazard_points[exposure.hazard_points["hazard_id"] == hazard_id]
-    level = str(warned["level"].iloc[0]) if len(warned) else None
-    warning_ids = list(warned["warning_ids"].iloc[0]) if len(warned) else []
-
-    zones = data["danger_zones"][data["danger_zones"]["hazard_id"] == hazard_id]
-    area = float(zones.to_crs(model_crs.metric_crs(zones)).union_all().area) if len(zones) else 0.0
-    villages = data["villages"]
-    if len(zones):
-        inside = np.unique(villages.sindex.query(zones.to_crs(villages.crs).geometry.to_numpy(), "intersects")[1])
-        villages = villages.iloc[inside]
-    else:
-        villages = villages.iloc[:0]
-
-    shelter_ids = [record["shelter_id"]] if isinstance(record["shelter_id"], str) else []
-    own_routes = None
-    shelters = data["shelters"][_SHELTER_COLUMNS]
-    if routes is not None:
-        own_routes = pd.DataFrame(routes.routes[routes.routes["hazard_id"] == hazard_id].drop(columns="geometry"))
-        shelter_ids += own_routes["shelter_id"].dropna().tolist()
-        shelters = pd.DataFrame(routes.shelters[_SHELTER_COLUMNS + _LOAD_COLUMNS])
-    chosen = shelters[shelters["shelter_id"].isin(shelter_ids)]
-    return HazardDetails(
-        record=record,
-        level=level,
-        warning_ids=warning_ids,
-        zones=len(zones),
-        zone_area_m2=area,
-        villages=pd.DataFrame(villages[_VILLAGE_COLUMNS]).sort_values("population", ascending=False),
-        routes=own_routes,
-        shelters=pd.DataFrame(chosen).reset_index(drop=True),
-    )
 
 
 def inventory_table(record: pd.Series, lang: str) -> pd.DataFrame:
@@ -850,7 +760,7 @@ def _table(frame: pd.DataFrame, columns: Sequence[str], lang: str) -> None:
     st.dataframe(widgets.readable(widgets.present(frame, columns, lang)), hide_index=True, width="stretch")
 
 
-def _show_details(details: HazardDetails, shown_on_map: bool, lang: str) -> None:
+def _show_details(details: hazard.HazardDetails, shown_on_map: bool, lang: str) -> None:
     record = details.record
     st.subheader(f"{common.tr('隐患点', 'Hazard point')} {widgets.md_escape(record['hazard_id'])}")
     st.markdown(f"**{widgets.md_escape(record['name'])}**")
@@ -878,17 +788,16 @@ def _show_details(details: HazardDetails, shown_on_map: bool, lang: str) -> None
         else:
             st.write(common.tr("当前不在任何预警区内。", "Not under any warning."))
         st.markdown(f"**{common.tr('危险区', 'Danger zones')}**")
-        people = int(details.villages["population"].sum())
         st.write(
             common.tr(
                 f"{details.zones} 个危险区，合计面积 {details.zone_area_m2 / 1e4:,.2f} 公顷；"
-                f"区内村庄 {len(details.villages)} 个，人口 {people:,} 人。",
+                f"区内村庄 {len(details.villages)} 个，人口 {details.people:,} 人。",
                 f"{details.zones} danger zone(s), {details.zone_area_m2 / 1e4:,.2f} ha in all; "
-                f"{len(details.villages)} village(s) inside, population {people:,}.",
+                f"{len(details.villages)} village(s) inside, population {details.people:,}.",
             )
         )
         if len(details.villages):
-            _table(details.villages, _VILLAGE_COLUMNS, lang)
+            _table(details.villages, hazard.VILLAGE_COLUMNS, lang)
     st.markdown(f"**{common.tr('转移路线与避灾场所', 'Evacuation routes and shelters')}**")
     if details.routes is None:
         st.caption(
@@ -901,7 +810,7 @@ def _show_details(details: HazardDetails, shown_on_map: bool, lang: str) -> None
     else:
         _table(details.routes, _ROUTE_COLUMNS, lang)
     if len(details.shelters):
-        _table(details.shelters, _SHELTER_COLUMNS + _LOAD_COLUMNS, lang)
+        _table(details.shelters, hazard.SHELTER_COLUMNS + hazard.LOAD_COLUMNS, lang)
 
 
 def render() -> None:
@@ -956,5 +865,5 @@ def render() -> None:
         )
         return
     routes = analysis.routes(version, _DEFAULTS.walk_speed_kmh) if with_routes else None
-    details = hazard_details(selected, data, analysis.exposure(version), routes)
+    details = hazard.hazard_details(selected, data, analysis.exposure(version), routes)
     _show_details(details, selected in set(view.frames["hazard_points"]["hazard_id"]), lang)

@@ -219,31 +219,6 @@ def test_a_second_click_on_the_same_point_is_a_new_click():
     assert map_page.click_token(None, "frame-a") == ("frame-a", 0)
 
 
-def test_details_gather_zones_villages_routes_shelter_and_warning(tiny, tiny_exposure):
-    routes = evacuation.evacuation_routes(tiny)
-    details = map_page.hazard_details("H1", tiny, tiny_exposure, routes)
-    assert details.record["name"] == "枫林村滑坡"
-    assert details.level == "red"
-    assert set(details.warning_ids) == {"W1", "W2"}
-    assert details.zones == 2
-    assert details.zone_area_m2 > 0
-    assert list(details.villages["village_id"]) == ["V1"]
-    assert int(details.villages["population"].sum()) == 320
-    assert set(details.routes["hazard_id"]) == {"H1"}
-    assert "SH1" in set(details.shelters["shelter_id"])
-    assert {"assigned_people", "load_ratio"} <= set(details.shelters.columns)
-
-
-def test_details_of_a_treated_point_without_routes(tiny, tiny_exposure):
-    details = map_page.hazard_details("H3", tiny, tiny_exposure)
-    assert details.level is None and details.warning_ids == []
-    assert details.zones == 0 and details.villages.empty
-    assert details.routes is None
-    assert list(details.shelters["shelter_id"]) == ["SH2"]  # its assigned shelter, without load figures
-    with pytest.raises(KeyError):
-        map_page.hazard_details("nope", tiny, tiny_exposure)
-
-
 def test_inventory_table_shows_titles_and_words_in_the_language(tiny):
     record = tiny["hazard_points"].iloc[0]
     zh = map_page.inventory_table(record, "zh")
