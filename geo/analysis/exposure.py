@@ -13,7 +13,6 @@ The result lists the assumptions it rests on, so a report built from it can prin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -23,6 +22,7 @@ import pandas as pd
 
 from geo.model import crs as model_crs
 from geo.model import rules, schema
+from geo.model.rules import parse_level
 
 __all__ = [
     "INPUT_LAYERS",
@@ -61,44 +61,6 @@ HEADLINE_COUNTS = [c for c in COUNT_COLUMNS if c not in (*_GRADE_COLUMNS, *_TYPE
 
 # --------------------------------------------------------------------------------------------------
 # Warning levels and warning areas
-
-
-def _level_names() -> dict[str, str]:
-    names = {}
-    for w in rules.WARNING_LEVELS.values():
-        color, tier = w.color_zh, w.tier_zh
-        for name in (w.code, color, color[0], tier, w.name_zh, f"{color}（{tier}）", tier + color, color + tier):
-            names[name] = w.code
-    return names
-
-
-#: Every spelling of a level a user may type: blue, 蓝, 蓝色, 四级, 四级（蓝色）, 蓝色（四级）, 四级蓝色 ...
-_LEVEL_NAMES = _level_names()
-
-
-def parse_level(value: object) -> str:
-    """Return the warning level code (``blue`` ... ``red``) a user's spelling names.
-
-    Accepts the codes in any case and the plan's Chinese names (plan 4.4): 蓝/黄/橙/红, with or without 色,
-    四级/三级/二级/一级, both together in either order, and a trailing 预警.
-
-    Raises
-    ------
-    ValueError
-        If ``value`` names no level; the message lists what is accepted.
-
-    Examples
-    --------
-    >>> parse_level("橙色"), parse_level("Red"), parse_level("四级（蓝色）预警")
-    ('orange', 'red', 'blue')
-    """
-    if isinstance(value, str):
-        key = re.sub(r"\s+", "", value).lower().replace("(", "（").replace(")", "）").removesuffix("预警")
-        if key in _LEVEL_NAMES:
-            return _LEVEL_NAMES[key]
-    raise ValueError(
-        f"unknown warning level {value!r}: use blue|yellow|orange|red, 蓝|黄|橙|红(色) or 四级|三级|二级|一级"
-    )
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:

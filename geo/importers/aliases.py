@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from geo.model import rules
 from geo.model.schema import LAYERS
 
 #: Layers an import can fill: those whose features carry a unique id to match updates on.
@@ -141,12 +142,8 @@ VALUE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "commercial": ("经营性", "商业", "商业性"),
         "assembled": ("拼装", "拼装泳池"),
     },
-    "level": {
-        "blue": ("蓝色", "蓝", "四级", "Ⅳ级", "iv级"),
-        "yellow": ("黄色", "黄", "三级", "Ⅲ级", "iii级"),
-        "orange": ("橙色", "橙", "二级", "Ⅱ级", "ii级"),
-        "red": ("红色", "红", "一级", "Ⅰ级", "i级"),
-    },
+    # The plan's spellings of the warning levels, shared with the warning-area reader and the CLI.
+    "level": {code: rules.level_spellings(code)[1:] for code in rules.WARNING_LEVELS},
 }
 TRUE_WORDS = ("是", "有", "y", "yes", "true", "t", "1", "√", "✓")
 FALSE_WORDS = ("否", "无", "没有", "n", "no", "false", "f", "0", "×", "✗")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -1015,6 +1016,58 @@ def level_rank(level: str) -> int:
     3
     """
     return WARNING_LEVELS[_choice("level", level, WARNING_LEVELS)].rank
+
+
+#: The plan's tiers in Roman numerals too (Ⅳ级 … Ⅰ级), as many provincial inventories write them.
+_ROMAN_TIERS = {1: ("Ⅳ", "iv"), 2: ("Ⅲ", "iii"), 3: ("Ⅱ", "ii"), 4: ("Ⅰ", "i")}
+
+
+def level_spellings(code: str) -> tuple[str, ...]:
+    """Every way a user may write warning level ``code`` (plan 4.4): the code, 蓝 / 蓝色, 四级 / Ⅳ级, and the
+    colour and tier together in either order (四级（蓝色）, 蓝色四级 ...).
+
+    The importers and :func:`parse_level` both take the level spellings from here, so a file one accepts the other
+    accepts too.
+
+    >>> level_spellings("red")[:5]
+    ('red', '红色', '红', '一级', '一级（红色）')
+    """
+    w = WARNING_LEVELS[code]
+    color, tier = w.color_zh, w.tier_zh
+    roman = tuple(f"{numeral}级" for numeral in _ROMAN_TIERS[w.rank])
+    combined = (f"{color}（{tier}）", tier + color, color + tier)
+    return tuple(dict.fromkeys((code, color, color[0], tier, w.name_zh, *combined, *roman)))
+
+
+def _fold(text: str) -> str:
+    """A spelling folded for comparison: no spaces, lower case, full-width brackets, no trailing 预警."""
+    return re.sub(r"\s+", "", text).lower().replace("(", "（").replace(")", "）").removesuffix("预警")
+
+
+_LEVEL_NAMES = {_fold(name): code for code in WARNING_LEVELS for name in level_spellings(code)}
+
+
+def parse_level(value: object) -> str:
+    """Return the warning level code (``blue`` ... ``red``) a user's spelling names (:func:`level_spellings`).
+
+    Accepts the codes in any case and the plan's Chinese names (plan 4.4): 蓝/黄/橙/红, with or without 色,
+    四级/三级/二级/一级 (or Ⅳ级 … Ⅰ级), both together in either order, and a trailing 预警.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` names no level; the message lists what is accepted.
+
+    Examples
+    --------
+    >>> parse_level("橙色"), parse_level("Red"), parse_level("四级（蓝色）预警"), parse_level("Ⅰ级")
+    ('orange', 'red', 'blue', 'red')
+    """
+    if isinstance(value, str) and _fold(value) in _LEVEL_NAMES:
+        return _LEVEL_NAMES[_fold(value)]
+    raise ValueError(
+        f"unknown warning level {value!r}: use blue|yellow|orange|red, 蓝|黄|橙|红(色) or 四级|三级|二级|一级"
+    )
 
 
 #: The warning level codes from the most urgent down (red ... blue): the order every table and list shows them in.

@@ -19,7 +19,9 @@ from shapely.geometry import box, mapping
 
 from geo import cli, store
 from geo.analysis import exposure
+from geo.importers import aliases
 from geo.importers.warning_areas import WarningAreaError, check_warning_areas, read_warning_areas
+from geo.model import rules
 from tests.support.fixtures import tiny_dataset
 
 #: Around H1 only.
@@ -240,3 +242,15 @@ def test_every_problem_of_the_layer_is_listed_at_once():
         "(headers accepted: level、预警等级、Warning level、预警级别、级别、等级)",
         "文件中没有要素 / the file holds no feature",
     ]
+
+
+def test_an_inventory_import_and_the_warning_reader_accept_the_same_level_spellings():
+    # Plan 4.4: one list of spellings (geo.model.rules.level_spellings) serves the importers' coded values of
+    # warning_areas.level and parse_level, which the warning-area reader and the CLI use.
+    imported = aliases.value_index("warning_areas", "level")
+    for code in rules.WARNING_LEVELS:
+        for spelling in rules.level_spellings(code):
+            assert rules.parse_level(spelling) == code
+            assert imported[aliases.normalize_key(spelling)] == code
+    assert set(imported.values()) == set(rules.WARNING_LEVELS)
+    assert rules.parse_level("Ⅰ级") == rules.parse_level("一级（红色）") == "red"
