@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import pytest
+
+from tests.support import pgcluster
 
 # The browser fixtures live with the browser harness; registered here once, so every module shares one Chromium
 # (two Playwright instances in one process collide on its event loop).
@@ -27,3 +30,13 @@ def no_user_file(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HAZMAP_USERS", str(tmp_path_factory.mktemp("users") / "none.yaml"))
         yield
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """URL of a throwaway PostgreSQL 15/PostGIS cluster for one test module; fails, never skips, without it."""
+    missing = pgcluster.missing_binaries()
+    if missing:
+        pytest.fail(f"PostgreSQL 15/PostGIS missing ({', '.join(missing)}): run `make test`", pytrace=False)
+    with pgcluster.throwaway_cluster() as url:
+        yield url

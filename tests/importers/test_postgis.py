@@ -8,27 +8,16 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from geo import importers, store
-from tests.support import pgcluster
 from tests.support.fixtures import tiny_dataset
 from tests.support.pgcluster import new_database
 
 pytestmark = pytest.mark.postgis
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    missing = pgcluster.missing_binaries()
-    if missing:
-        pytest.fail(f"PostgreSQL 15/PostGIS missing ({', '.join(missing)}): run `make test`", pytrace=False)
-    with pgcluster.throwaway_cluster() as url:
-        yield url
 
 
 @pytest.fixture

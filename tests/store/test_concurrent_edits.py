@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 
 from geo import store
-from tests.support import pgcluster
 from tests.support.fixtures import tiny_dataset
 
 WORKERS = 4
@@ -105,16 +103,6 @@ def assert_every_accepted_edit_and_no_other(path: str, edits: int) -> None:
         assert audited["version_after"].tolist() == mine["version"].tolist()
         assert audited["user"].tolist() == mine["user"].tolist()
     assert len(log) == len(accepted) and set(log["action"]) == {"update"}
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """URL of a throwaway PostgreSQL/PostGIS cluster; fails, never skips, without the binaries."""
-    missing = pgcluster.missing_binaries()
-    if missing:
-        pytest.fail(f"PostgreSQL 15/PostGIS missing ({', '.join(missing)}): run `make test`", pytrace=False)
-    with pgcluster.throwaway_cluster() as url:
-        yield url
 
 
 @pytest.mark.postgis

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -26,22 +25,11 @@ from geo import cli, settings, store
 from geo.analysis import exposure, in_database, pools
 from geo.model.schema import LAYERS, SchemaError
 from geo.store import postgis, transfer
-from tests.support import pgcluster
 from tests.support.fixtures import tiny_dataset
 from tests.support.fixtures import write_layers as write_gpkg_layers
 from tests.support.pgcluster import new_database
 
 pytestmark = pytest.mark.postgis
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """URL of the cluster's ``postgres`` database; fails, never skips, without PostgreSQL/PostGIS."""
-    missing = pgcluster.missing_binaries()
-    if missing:
-        pytest.fail(f"PostgreSQL 15/PostGIS missing ({', '.join(missing)}): run `make test`", pytrace=False)
-    with pgcluster.throwaway_cluster() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

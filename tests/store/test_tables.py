@@ -11,7 +11,6 @@ import ast
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from geo.model import schema
 from geo.model.schema import TABLES, WARNING_HISTORY_TABLE, SchemaError
 from geo.settings import ROOT
 from geo.store import postgis
-from tests.support import pgcluster
 from tests.support.fixtures import tiny_dataset
 from tests.support.pgcluster import new_database
 
@@ -41,15 +39,6 @@ ISSUED = {
     "note": None,
 }
 RAISED = {**ISSUED, "action": "raise", "level": "red", "at": "2024-07-01T20:00:00Z", "note": "雨量加大"}
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    missing = pgcluster.missing_binaries()
-    if missing:
-        pytest.fail(f"PostgreSQL 15/PostGIS missing ({', '.join(missing)}): run `make test`", pytrace=False)
-    with pgcluster.throwaway_cluster() as url:
-        yield url
 
 
 @pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
