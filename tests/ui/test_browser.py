@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import Page
 
 from geo import store
+from geo.analysis import evacuation
 from geo.settings import DEMO_DATA
 from tests.support.browser import (
     HAZARD_MARKER,
@@ -39,6 +41,15 @@ badges => badges.findIndex(badge => {
 
 def _nothing_left_the_machine(guarded: Guarded) -> None:
     assert guarded.outside == [], f"requests left the machine: {guarded.outside}"
+
+
+def _metrics(page: Page) -> dict[str, str]:
+    """The page's metrics as the reader sees them: label -> value."""
+    cards = page.get_by_test_id("stMetric")
+    return {
+        card.get_by_test_id("stMetricLabel").inner_text().strip(): card.get_by_test_id("stMetricValue").inner_text()
+        for card in cards.all()
+    }
 
 
 def test_the_guard_stops_and_records_every_remote_request(app_url, guarded):
@@ -191,4 +202,30 @@ def test_a_point_clicked_again_after_a_search_is_selected_again(app_url, guarded
     )
     map_frame(page).locator("[data-again]").first.click()
     page.get_by_role("heading", name=f"隐患点 {clicked}").wait_for(timeout=30_000)
+    _nothing_left_the_machine(guarded)
+
+
+def test_evacuation_page_shows_a_townships_people_each_village_once(app_url, guarded):
+    """Plan 4.5.3-4.5.4: the people to move of 荷塘乡, where villages lie in two points' zones, count each once."""
+    layers = store.open(DEMO_DATA).read_layers()
+    result = evacuation.evacuation_routes(layers)
+    routes = evacuation.select_routes(result, layers["hazard_points"], township="荷塘乡")
+    summary = evacuation.selection_summary(result, routes)
+    assert summary.people < routes["people"].sum()  # adding up the routes would count them twice
+    page = guarded.page
+    page.goto(f"{app_url}/evacuation")
+    page.get_by_role("heading", name="疏散路线与避灾场所").wait_for(timeout=120_000)
+    page.get_by_test_id("stRadio").get_by_text("按乡镇", exact=True).click()
+    page.get_by_test_id("stSelectbox").filter(has_text="乡镇（街道）").click()
+    page.get_by_role("option", name="荷塘乡", exact=True).click()
+    people = page.get_by_test_id("stMetric").filter(has_text="转移人数").get_by_test_id("stMetricValue")
+    people.filter(has_text=f"{summary.people:,}").wait_for(timeout=60_000)
+    assert _metrics(page) == {
+        "路线": f"{summary.routes:,}",
+        "转移人数": f"{summary.people:,}",
+        "无法到达": f"{summary.unreachable:,}",
+        "超容量避灾场所": f"{summary.shelters_over_capacity:,}",
+    }
+    wait_for_markers(page, timeout_ms=120_000)  # the drill map, with the township's hazard points
+    screenshot(page, "evacuation-township")
     _nothing_left_the_machine(guarded)
