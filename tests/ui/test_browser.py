@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from geo import store
-from geo.analysis import evacuation
+from geo.analysis import evacuation, pools
 from geo.settings import DEMO_DATA
 from tests.support.browser import (
     HAZARD_MARKER,
@@ -228,4 +228,28 @@ def test_evacuation_page_shows_a_townships_people_each_village_once(app_url, gua
     }
     wait_for_markers(page, timeout_ms=120_000)  # the drill map, with the township's hazard points
     screenshot(page, "evacuation-township")
+    _nothing_left_the_machine(guarded)
+
+
+def test_pools_page_shows_the_coverage_of_the_analysis(app_url, guarded):
+    """Swimming plan 二(三)1, 二(二)1, 三(四), 二(一)2-3: the figures of the analysis, as the reader sees them."""
+    coverage = pools.pool_coverage(store.open(DEMO_DATA).read_layers())
+    summary = coverage.summary()
+    page = guarded.page
+    page.goto(f"{app_url}/pools")
+    page.get_by_role("heading", name="游泳设施覆盖与选址").wait_for(timeout=120_000)
+    page.get_by_test_id("stMetric").filter(has_text="培训经费").wait_for(timeout=120_000)
+    assert _metrics(page) == {
+        "无泳池学校": f"{summary.schools_without_pool:,}",
+        "服务半径内": f"{summary.schools_covered:,}",
+        "四年级学生（半径内/合计）": f"{summary.grade4_covered:,} / {summary.grade4_without_pool:,}",
+        "未达标乡镇": f"{summary.townships_short:,}",
+        "培训经费（元）": f"{coverage.budget_yuan:,}",
+    }
+    staff = page.get_by_text("缺游泳指导员/救生员")
+    assert staff.inner_text() == (
+        f"缺游泳指导员/救生员 {summary.instructors_short} 名，缺红十字救护师资 {summary.redcross_short} 名。"
+    )
+    map_frame(page).locator("#map_div.leaflet-container").wait_for(timeout=120_000)
+    screenshot(page, "pools")
     _nothing_left_the_machine(guarded)

@@ -594,6 +594,24 @@ def test_evacuation_page_shows_the_figures_of_the_analysis(demo_copy, demo, demo
     }
 
 
+def test_pools_page_shows_the_figures_of_the_analysis(demo_copy, demo_coverage):
+    """Swimming plan 二(三)1, 二(二)1, 三(四), 二(一)2-3: the page's figures are the analysis's, formatted."""
+    at = _run("pools_page")
+    assert _problems(at) == []
+    summary = demo_coverage.summary()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "无泳池学校": f"{summary.schools_without_pool:,}",
+        "服务半径内": f"{summary.schools_covered:,}",
+        "四年级学生（半径内/合计）": f"{summary.grade4_covered:,} / {summary.grade4_without_pool:,}",
+        "未达标乡镇": f"{summary.townships_short:,}",
+        "培训经费（元）": f"{demo_coverage.budget_yuan:,}",
+    }
+    staff = f"缺游泳指导员/救生员 **{summary.instructors_short}** 名，"
+    staff += f"缺红十字救护师资 **{summary.redcross_short}** 名。"
+    assert staff in [m.value for m in at.markdown]
+
+
 def test_pools_page_runs_the_siting_tool(demo_copy):
     at = _run("pools_page")
     at.number_input(key="siting_p").set_value(1)
