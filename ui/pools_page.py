@@ -323,7 +323,7 @@ def _siting_results(result: SitingResult, data: Mapping[str, gpd.GeoDataFrame], 
     cells[1].metric(
         common.tr("选址后覆盖", "Covered after"),
         f"{result.covered_grade4_after:,}",
-        delta=f"{result.covered_grade4_after - result.covered_grade4_before:+,}",
+        delta=f"{result.covered_grade4_gain:+,}",
     )
     cells[2].metric(
         common.tr("无泳池学校四年级学生", "Grade-4 pupils without a pool"), f"{result.total_grade4_without_pool:,}"
@@ -341,13 +341,13 @@ def _what_if(version: common.DataVersion, site: tuple[float, float], radius: flo
         return
     where = f"{site[0]:.5f}, {site[1]:.5f}"
     town = widgets.md_escape(found.township or common.tr("乡镇范围外", "outside the townships"))
-    after = found.covered_grade4_before + found.covered_grade4_gain
+    before, after = found.covered_grade4_before, found.covered_grade4_after
     st.success(
         common.tr(
             f"假设在 {where}（{town}）新建泳池：新增覆盖四年级学生 **{found.covered_grade4_gain:,}** 人"
-            f"（{found.covered_grade4_before:,} → {after:,}，共 {found.total_grade4_without_pool:,} 人）。",
+            f"（{before:,} → {after:,}，共 {found.total_grade4_without_pool:,} 人）。",
             f"A pool at {where} ({town}) would bring **{found.covered_grade4_gain:,}** more grade-4 pupils within "
-            f"reach ({found.covered_grade4_before:,} → {after:,} of {found.total_grade4_without_pool:,}).",
+            f"reach ({before:,} → {after:,} of {found.total_grade4_without_pool:,}).",
         )
     )
     schools = common.layers(version)["schools"]
