@@ -8,6 +8,7 @@ Screenshots and the measured timings go to ``tests/output/`` (git-ignored); the 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from playwright.sync_api import Page
@@ -43,13 +44,19 @@ def _nothing_left_the_machine(guarded: Guarded) -> None:
     assert guarded.outside == [], f"requests left the machine: {guarded.outside}"
 
 
-def _metrics(page: Page) -> dict[str, str]:
-    """The page's metrics as the reader sees them: label -> value."""
-    cards = page.get_by_test_id("stMetric")
-    return {
-        card.get_by_test_id("stMetricLabel").inner_text().strip(): card.get_by_test_id("stMetricValue").inner_text()
-        for card in cards.all()
-    }
+def _metrics(page: Page, expected: dict[str, str], timeout_s: float = 60) -> dict[str, str]:
+    """The page's metrics as the reader sees them (label -> value), once they are ``expected`` or ``timeout_s`` has
+    passed: Streamlit draws a page element by element, and a rerun replaces the old values one by one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        cards = page.get_by_test_id("stMetric")
+        shown = {
+            card.get_by_test_id("stMetricLabel").inner_text().strip(): card.get_by_test_id("stMetricValue").inner_text()
+            for card in cards.all()
+        }
+        if shown == expected or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(250)
 
 
 def test_the_guard_stops_and_records_every_remote_request(app_url, guarded):
@@ -218,14 +225,13 @@ def test_evacuation_page_shows_a_townships_people_each_village_once(app_url, gua
     page.get_by_test_id("stRadio").get_by_text("按乡镇", exact=True).click()
     page.get_by_test_id("stSelectbox").filter(has_text="乡镇（街道）").click()
     page.get_by_role("option", name="荷塘乡", exact=True).click()
-    people = page.get_by_test_id("stMetric").filter(has_text="转移人数").get_by_test_id("stMetricValue")
-    people.filter(has_text=f"{summary.people:,}").wait_for(timeout=60_000)
-    assert _metrics(page) == {
+    expected = {
         "路线": f"{summary.routes:,}",
         "转移人数": f"{summary.people:,}",
         "无法到达": f"{summary.unreachable:,}",
         "超容量避灾场所": f"{summary.shelters_over_capacity:,}",
     }
+    assert _metrics(page, expected, timeout_s=120) == expected
     wait_for_markers(page, timeout_ms=120_000)  # the drill map, with the township's hazard points
     screenshot(page, "evacuation-township")
     _nothing_left_the_machine(guarded)
@@ -238,14 +244,14 @@ def test_pools_page_shows_the_coverage_of_the_analysis(app_url, guarded):
     page = guarded.page
     page.goto(f"{app_url}/pools")
     page.get_by_role("heading", name="游泳设施覆盖与选址").wait_for(timeout=120_000)
-    page.get_by_test_id("stMetric").filter(has_text="培训经费").wait_for(timeout=120_000)
-    assert _metrics(page) == {
+    expected = {
         "无泳池学校": f"{summary.schools_without_pool:,}",
         "服务半径内": f"{summary.schools_covered:,}",
         "四年级学生（半径内/合计）": f"{summary.grade4_covered:,} / {summary.grade4_without_pool:,}",
         "未达标乡镇": f"{summary.townships_short:,}",
         "培训经费（元）": f"{coverage.budget_yuan:,}",
     }
+    assert _metrics(page, expected, timeout_s=120) == expected
     staff = page.get_by_text("缺游泳指导员/救生员")
     assert staff.inner_text() == (
         f"缺游泳指导员/救生员 {summary.instructors_short} 名，缺红十字救护师资 {summary.redcross_short} 名。"
