@@ -56,7 +56,7 @@ AUDIT_ROWS = 50
 def layer_overview(data: Mapping[str, gpd.GeoDataFrame], report: schema.Report, lang: str) -> pd.DataFrame:
     """Every layer of the data model: its title, feature count, geometry types present and problems found."""
     zh = lang == "zh"
-    problems = pd.Series([p.layer for p in report.problems], dtype=object).value_counts()
+    problems = report.counts_by_layer()
     rows = []
     for name, spec in schema.LAYERS.items():
         gdf = data.get(name)
@@ -67,7 +67,7 @@ def layer_overview(data: Mapping[str, gpd.GeoDataFrame], report: schema.Report, 
                 "title": spec.title_zh if zh else spec.title_en,
                 "features": 0 if gdf is None else len(gdf),
                 "geometry_types": kinds,
-                "problems": int(problems.get(name, 0)),
+                "problems": problems[name],
             }
         )
     return pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS))

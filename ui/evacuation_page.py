@@ -2,10 +2,12 @@
 
 Routes of every active hazard point come from :func:`geo.analysis.evacuation.evacuation_routes` (cached per data version
 and walking speed in :mod:`ui.analysis`), so shelter load counts everyone a shelter receives, not only the
-selection's people.  The page picks the routes of one hazard point or township (:func:`select_routes`), tabulates
-them with unreachable ones and over-full shelters marked (:func:`route_table`, :func:`shelter_table`), draws them
-with the danger zones they avoid (:func:`drill_map`) and offers the map as one offline HTML file and the routes as
-GeoJSON or GeoPackage (:func:`routes_file`).
+selection's people.  The analysis picks the routes of one hazard point or township
+(:func:`geo.analysis.evacuation.select_routes`), their shelters (:func:`~geo.analysis.evacuation.selection_shelters`)
+and their figures (:func:`~geo.analysis.evacuation.selection_summary`); the page formats them, tabulates the routes
+with unreachable ones and over-full shelters marked (:func:`route_table`), draws them with the danger zones they
+avoid (:func:`drill_map`) and offers the map as one offline HTML file and the routes as GeoJSON or GeoPackage
+(:func:`routes_file`).
 """
 
 from __future__ import annotations
@@ -81,21 +83,6 @@ def township_options(townships: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> l
     return [name for name in townships["name"] if name in holding]
 
 
-def select_routes(
-    result: EvacuationResult,
-    points: gpd.GeoDataFrame,
-    *,
-    hazard_id: str | None = None,
-    township: str | None = None,
-) -> gpd.GeoDataFrame:
-    """The routes of one hazard point, or of every active hazard point whose ``township`` is the one given."""
-    routes = result.routes
-    if hazard_id is not None:
-        return routes[routes["hazard_id"] == hazard_id].reset_index(drop=True)
-    ids = points.loc[(points["status"] == "active") & (points["township"] == township), "hazard_id"]
-    return routes[routes["hazard_id"].isin(ids)].reset_index(drop=True)
-
-
 def route_table(routes: pd.DataFrame, shelters: pd.DataFrame) -> pd.DataFrame:
     """The routes with their shelter's name, lengths in whole metres and walking time to a tenth of a minute."""
     names = dict(zip(shelters["shelter_id"], shelters["name"], strict=True))
@@ -104,22 +91,6 @@ def route_table(routes: pd.DataFrame, shelters: pd.DataFrame) -> pd.DataFrame:
     table["length_m"] = table["length_m"].round(0)
     table["walk_minutes"] = table["walk_minutes"].round(1)
     return table
-
-
-def shelter_table(shelters: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:
-    """The shelters the selected routes reach or were assigned: people from the selection, and total load.
-
-    ``assigned_people`` and ``load_percent`` count everyone the district's routes send there
-    (docs/data-model.md: a shelter is full whoever fills it); ``selected_people`` only the selection's, each
-    origin once per shelter.
-    """
-    arrived = routes[routes["reachable"]].drop_duplicates(["origin_kind", "origin_id", "shelter_id"])
-    selected = arrived.groupby("shelter_id")["people"].sum()
-    used = set(routes["shelter_id"].dropna()) | set(routes["assigned_shelter_id"].dropna())
-    table = pd.DataFrame(shelters[shelters["shelter_id"].isin(used)].drop(columns="geometry", errors="ignore"))
-    table["selected_people"] = table["shelter_id"].map(selected).fillna(0).astype("int64")
-    table["load_percent"] = (table["load_ratio"] * 100).round(0)
-    return table.sort_values(["over_capacity", "load_percent"], ascending=False).reset_index(drop=True)
 
 
 def selection_name(value: str) -> str:
@@ -145,12 +116,11 @@ def routes_file(routes: gpd.GeoDataFrame, suffix: str) -> bytes:
 def _area(data: Mapping[str, gpd.GeoDataFrame], result: EvacuationResult, routes: gpd.GeoDataFrame) -> list[float]:
     """Bounds of the selection: its routes, hazard points, their danger zones and shelters, plus a margin."""
     ids = set(routes["hazard_id"])
-    shelters = set(routes["shelter_id"].dropna()) | set(routes["assigned_shelter_id"].dropna())
     parts = [
         routes.geometry.dropna(),
         data["hazard_points"].geometry[data["hazard_points"]["hazard_id"].isin(ids)],
         data["danger_zones"].geometry[data["danger_zones"]["hazard_id"].isin(ids)],
-        result.shelters.geometry[result.shelters["shelter_id"].isin(shelters)],
+        evacuation.selection_shelters(result, routes).geometry,
     ]
     geometries = gpd.GeoSeries(pd.concat([p.to_crs(routes.crs) for p in parts if len(p)]), crs=routes.crs)
     xmin, ymin, xmax, ymax = geometries.total_bounds
@@ -237,8 +207,16 @@ def _cached_map(
     result = analysis.routes(version, speed_kmh)
     kind, value = selection
     data = common.layers(version)
-    chosen = select_routes(result, data["hazard_points"], **{"hazard_id" if kind == "hazard" else "township": value})
+    chosen = _selected(result, data, kind, value)
     return maplayers.split(drill_map(data, result, chosen, lang))
+
+
+def _selected(
+    result: EvacuationResult, data: Mapping[str, gpd.GeoDataFrame], kind: str, value: str
+) -> gpd.GeoDataFrame:
+    """The routes of the selection ``(kind, value)`` that :func:`_choose` returned."""
+    by = "hazard_id" if kind == "hazard" else "township"
+    return evacuation.select_routes(result, data["hazard_points"], **{by: value})
 
 
 def _choose(data: Mapping[str, gpd.GeoDataFrame], lang: str) -> tuple[str, str] | None:
@@ -320,26 +298,32 @@ def render() -> None:
         st.error(widgets.md_escape(exc))
         return
     kind, value = selection
-    routes = select_routes(result, data["hazard_points"], **{"hazard_id" if kind == "hazard" else "township": value})
+    routes = _selected(result, data, kind, value)
     if routes.empty:
         st.info(common.tr("所选范围内没有在册隐患点的疏散路线。", "No evacuation route in this selection."))
         return
 
     table = route_table(routes, result.shelters)
-    shelters = shelter_table(result.shelters, routes)
-    failed = int((~routes["reachable"]).sum())
+    shelters = evacuation.selection_shelters(result, routes)
+    summary = evacuation.selection_summary(result, routes)
     cells = st.columns(4)
-    cells[0].metric(common.tr("路线", "Routes"), f"{len(routes):,}")
-    cells[1].metric(common.tr("转移人数", "People to move"), f"{int(routes['people'].sum()):,}")
-    cells[2].metric(common.tr("无法到达", "Unreachable"), f"{failed:,}")
-    cells[3].metric(common.tr("超容量避灾场所", "Shelters over capacity"), f"{int(shelters['over_capacity'].sum()):,}")
+    cells[0].metric(common.tr("路线", "Routes"), f"{summary.routes:,}")
+    cells[1].metric(
+        common.tr("转移人数", "People to move"),
+        f"{summary.people:,}",
+        help=common.tr(
+            "每个村庄只计一次，即使它位于多个隐患点的危险区内。", "Each village once, even inside several danger zones."
+        ),
+    )
+    cells[2].metric(common.tr("无法到达", "Unreachable"), f"{summary.unreachable:,}")
+    cells[3].metric(common.tr("超容量避灾场所", "Shelters over capacity"), f"{summary.shelters_over_capacity:,}")
 
     st.subheader(common.tr("疏散路线", "Routes"))
-    if failed:
+    if summary.unreachable:
         st.warning(
             common.tr(
-                f"{failed} 条路线无法到达避灾场所，原因见“说明”列（红色行）。",
-                f"{failed} route(s) reach no shelter; see the Reason column (red rows).",
+                f"{summary.unreachable} 条路线无法到达避灾场所，原因见“说明”列（红色行）。",
+                f"{summary.unreachable} route(s) reach no shelter; see the Reason column (red rows).",
             )
         )
     st.dataframe(

@@ -3,7 +3,8 @@
 Coverage comes from :func:`geo.analysis.pools.pool_coverage` (cached in :mod:`ui.analysis` per data version, k, service
 radius and metric): per school its k nearest open pools and whether the nearest lies within the radius; per
 township whether it meets the swimming plan's facility requirement (二(二)1) on its own, by sharing a neighbour's,
-or not at all; the training budget at the plan's rates (三(四)) and the staff each school lacks (二(一)2-3).
+or not at all; the training budget at the plan's rates (三(四)) and the staff each school lacks (二(一)2-3); the
+district's figures from :meth:`~geo.analysis.pools.PoolCoverage.summary`.  The page only formats them.
 
 The siting tool runs the maximal covering model of :func:`geo.analysis.siting.site_pools` on the settings the
 user submits and shows the proposed sites on the map; a click on the map asks
@@ -197,13 +198,15 @@ def _settings(lang: str) -> tuple[int, float, str]:
 def _coverage_section(coverage: PoolCoverage, data: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     schools = coverage.schools
     town = coverage.townships
+    summary = coverage.summary()
     cells = st.columns(5)
-    cells[0].metric(common.tr("无泳池学校", "Schools without a pool"), f"{len(schools):,}")
-    cells[1].metric(common.tr("服务半径内", "Covered"), f"{int(schools['covered'].sum()):,}")
-    pupils = int(schools["grade4_students"].sum())
-    within = int(schools.loc[schools["covered"], "grade4_students"].sum())
-    cells[2].metric(common.tr("四年级学生（半径内/合计）", "Grade-4 pupils (covered/all)"), f"{within:,} / {pupils:,}")
-    cells[3].metric(common.tr("未达标乡镇", "Townships short"), f"{int((~town['meets_requirement']).sum()):,}")
+    cells[0].metric(common.tr("无泳池学校", "Schools without a pool"), f"{summary.schools_without_pool:,}")
+    cells[1].metric(common.tr("服务半径内", "Covered"), f"{summary.schools_covered:,}")
+    cells[2].metric(
+        common.tr("四年级学生（半径内/合计）", "Grade-4 pupils (covered/all)"),
+        f"{summary.grade4_covered:,} / {summary.grade4_without_pool:,}",
+    )
+    cells[3].metric(common.tr("未达标乡镇", "Townships short"), f"{summary.townships_short:,}")
     cells[4].metric(common.tr("培训经费（元）", "Training budget (yuan)"), f"{coverage.budget_yuan:,}")
 
     tables = _tables(coverage, data, lang)
@@ -229,14 +232,13 @@ def _coverage_section(coverage: PoolCoverage, data: Mapping[str, gpd.GeoDataFram
             )
         )
     with right:
-        staff = coverage.staffing
         st.subheader(common.tr("师资缺口", "Staff shortfalls"))
         st.markdown(
             common.tr(
-                f"缺游泳指导员/救生员 **{int(staff['instructors_short'].sum())}** 名，"
-                f"缺红十字救护师资 **{int(staff['redcross_short'].sum())}** 名。",
-                f"**{int(staff['instructors_short'].sum())}** swimming instructors and "
-                f"**{int(staff['redcross_short'].sum())}** Red Cross trainers short.",
+                f"缺游泳指导员/救生员 **{summary.instructors_short}** 名，"
+                f"缺红十字救护师资 **{summary.redcross_short}** 名。",
+                f"**{summary.instructors_short}** swimming instructors and "
+                f"**{summary.redcross_short}** Red Cross trainers short.",
             )
         )
         st.dataframe(widgets.readable(tables[names[3]]), hide_index=True)
@@ -321,7 +323,7 @@ def _siting_results(result: SitingResult, data: Mapping[str, gpd.GeoDataFrame], 
     cells[1].metric(
         common.tr("选址后覆盖", "Covered after"),
         f"{result.covered_grade4_after:,}",
-        delta=f"{result.covered_grade4_after - result.covered_grade4_before:+,}",
+        delta=f"{result.covered_grade4_gain:+,}",
     )
     cells[2].metric(
         common.tr("无泳池学校四年级学生", "Grade-4 pupils without a pool"), f"{result.total_grade4_without_pool:,}"
@@ -339,13 +341,13 @@ def _what_if(version: common.DataVersion, site: tuple[float, float], radius: flo
         return
     where = f"{site[0]:.5f}, {site[1]:.5f}"
     town = widgets.md_escape(found.township or common.tr("乡镇范围外", "outside the townships"))
-    after = found.covered_grade4_before + found.covered_grade4_gain
+    before, after = found.covered_grade4_before, found.covered_grade4_after
     st.success(
         common.tr(
             f"假设在 {where}（{town}）新建泳池：新增覆盖四年级学生 **{found.covered_grade4_gain:,}** 人"
-            f"（{found.covered_grade4_before:,} → {after:,}，共 {found.total_grade4_without_pool:,} 人）。",
+            f"（{before:,} → {after:,}，共 {found.total_grade4_without_pool:,} 人）。",
             f"A pool at {where} ({town}) would bring **{found.covered_grade4_gain:,}** more grade-4 pupils within "
-            f"reach ({found.covered_grade4_before:,} → {after:,} of {found.total_grade4_without_pool:,}).",
+            f"reach ({before:,} → {after:,} of {found.total_grade4_without_pool:,}).",
         )
     )
     schools = common.layers(version)["schools"]

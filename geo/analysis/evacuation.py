@@ -1,4 +1,5 @@
-"""Evacuation routes (docs/data-model.md "Definitions the analyses use": evacuation route) and shelter load.
+"""Evacuation routes (docs/data-model.md "Definitions the analyses use": evacuation route), shelter load, and the
+figures of a selection of routes: one hazard point's or one township's (:func:`selection_summary`).
 
 For every active hazard point: one route per village inside its danger zones (from the hazard point itself
 where no village is inside), along the roads, to its assigned shelter, else to the nearest shelter (by route
@@ -68,7 +69,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -113,6 +114,8 @@ SHELTER_COLUMNS = [
 ]
 #: Layer name of the routes when written to a file.
 ROUTES_LAYER = "evacuation_routes"
+#: What tells the origins of routes apart: a village, or a hazard point with no village in its zones.
+ORIGIN_KEY = ["origin_kind", "origin_id"]
 
 
 @dataclass
@@ -154,14 +157,26 @@ class EvacuationResult:
             }
             for s in self.shelters.itertuples(index=False)
         ]
-        return {"routes": routes, "shelters": shelters, "network": self.network, "assumptions": self.assumptions}
+        return {
+            "routes": routes,
+            "shelters": shelters,
+            "summary": asdict(self.summary()),
+            "network": self.network,
+            "assumptions": self.assumptions,
+        }
+
+    def summary(self) -> SelectionSummary:
+        """The figures of every route of the result (:func:`selection_summary`)."""
+        return selection_summary(self, self.routes)
 
     def to_text(self) -> str:
-        """A readable report: routes, shelters over capacity, the road network, assumptions."""
+        """A readable report: routes, people to move, shelters over capacity, the road network, assumptions."""
         routes = self.routes
+        summary = self.summary()
         lines = [
-            f"Evacuation routes: {len(routes)} route(s) for {routes['hazard_id'].nunique()} hazard point(s); "
-            f"{int(routes['reachable'].sum())} reachable, {int((~routes['reachable']).sum())} not.",
+            f"Evacuation routes: {summary.routes} route(s) for {routes['hazard_id'].nunique()} hazard point(s); "
+            f"{summary.routes - summary.unreachable} reachable, {summary.unreachable} not; "
+            f"{summary.people} people to move (each village or hazard point once).",
             "",
         ]
         if len(routes):
@@ -209,6 +224,125 @@ def _table(routes: gpd.GeoDataFrame) -> str:
 
 def _number(value, digits: int) -> float | None:
     return round(float(value), digits) if value is not None and np.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# A selection: the routes of one hazard point or of a township, as the Evacuation page shows them (plan 4.5.3,
+# 4.5.4: the people a warning moves, and the shelters that receive them)
+
+
+@dataclass(frozen=True)
+class SelectionSummary:
+    """The figures of a selection of routes (:func:`selection_summary`).
+
+    Attributes
+    ----------
+    routes
+        Routes in the selection: one per origin and hazard point, so a village in two points' zones has two.
+    people
+        People to move: each origin counted once, however many of the selection's hazard points route it
+        (docs/data-model.md "People to move"), whether its route reaches a shelter or not: they move either way.
+    unreachable
+        Routes that reach no shelter.
+    shelters_over_capacity
+        Shelters the selection reaches or was assigned that receive more people than they hold, counting every
+        route of the result (docs/data-model.md "Shelter load").
+    """
+
+    routes: int
+    people: int
+    unreachable: int
+    shelters_over_capacity: int
+
+
+def select_routes(
+    result: EvacuationResult,
+    points: gpd.GeoDataFrame,
+    *,
+    hazard_id: str | None = None,
+    township: str | None = None,
+) -> gpd.GeoDataFrame:
+    """The routes of one hazard point, or of every active hazard point whose ``township`` is the one given.
+
+    Parameters
+    ----------
+    result
+        The routes of the district (or of any set of hazard points).
+    points
+        The ``hazard_points`` layer: a point's township is its inventory's ``township``, not where it lies.
+    hazard_id, township
+        Exactly one of them.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows of ``result.routes`` chosen, in their order, re-indexed 0..n-1.
+
+    Raises
+    ------
+    ValueError
+        Neither or both of ``hazard_id`` and ``township`` given.
+    """
+    if (hazard_id is None) == (township is None):
+        raise ValueError("choose the routes by a hazard point or by a township, not both or neither")
+    routes = result.routes
+    if hazard_id is not None:
+        chosen = routes["hazard_id"] == hazard_id
+    else:
+        ids = points.loc[(points["status"] == "active") & (points["township"] == township), "hazard_id"]
+        chosen = routes["hazard_id"].isin(ids)
+    return routes[chosen].reset_index(drop=True)
+
+
+def people_to_move(routes: pd.DataFrame) -> int:
+    """People the routes move, each origin (``origin_kind``, ``origin_id``) once (docs/data-model.md "People to
+    move"): a village inside the zones of two hazard points has two routes but its people move once."""
+    return int(routes.drop_duplicates(ORIGIN_KEY)["people"].sum())
+
+
+def _people_per_shelter(routes: pd.DataFrame, shelter: str) -> pd.Series:
+    """People the reachable routes bring to each shelter (by the ``shelter`` column): an origin routed to one
+    shelter by several hazard points counts once there, routed to two shelters at each."""
+    arrived = routes[routes["reachable"]].drop_duplicates([*ORIGIN_KEY, shelter])
+    return arrived.groupby(shelter)["people"].sum()
+
+
+def selection_shelters(result: EvacuationResult, routes: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The shelters a selection of routes reaches or was assigned, with the selection's people and the total load.
+
+    Parameters
+    ----------
+    result
+        The result the routes were selected from: its shelters' load counts all its routes.
+    routes
+        A selection of ``result.routes`` (:func:`select_routes`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows of ``result.shelters`` used by ``routes``, over capacity first, then by load, highest first.
+        ``assigned_people``, ``load_ratio`` and ``over_capacity`` count everyone the result sends there: a shelter
+        is full whoever fills it.  Added: ``selected_people``, the selection's people who reach it (each origin once
+        per shelter, as the load counts them), and ``load_percent``, the load in whole per cent.
+    """
+    used = set(routes["shelter_id"].dropna()) | set(routes["assigned_shelter_id"].dropna())
+    shelters = result.shelters
+    table = shelters[shelters["shelter_id"].isin(used)].copy()
+    selected = _people_per_shelter(routes, "shelter_id")
+    table["selected_people"] = table["shelter_id"].map(selected).fillna(0).astype(np.int64)
+    table["load_percent"] = (table["load_ratio"] * 100).round(0)
+    return table.sort_values(["over_capacity", "load_ratio"], ascending=False).reset_index(drop=True)
+
+
+def selection_summary(result: EvacuationResult, routes: pd.DataFrame) -> SelectionSummary:
+    """The figures of a selection of ``result.routes``: routes, people to move, unreachable routes, and the
+    selection's shelters over capacity (:class:`SelectionSummary`)."""
+    return SelectionSummary(
+        routes=len(routes),
+        people=people_to_move(routes),
+        unreachable=int((~routes["reachable"]).sum()),
+        shelters_over_capacity=int(selection_shelters(result, routes)["over_capacity"].sum()),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -870,9 +1004,9 @@ def _shelter_load(
     shelters: gpd.GeoDataFrame, table: pd.DataFrame, end: np.ndarray, in_zone: pd.Series, shelter_node: np.ndarray
 ) -> gpd.GeoDataFrame:
     """People each shelter receives; an origin routed to one shelter by several hazard points counts once."""
-    arrived = table.assign(shelter=end)[table["reachable"]]
-    arrived = arrived.drop_duplicates(["origin_kind", "origin_id", "shelter"])
-    people = arrived.groupby("shelter")["people"].sum().reindex(range(len(shelters)), fill_value=0).to_numpy()
+    # By position in the layer (``end``), so that the counts line up with the shelters' rows below.
+    arrived = _people_per_shelter(table.assign(shelter=end), "shelter")
+    people = arrived.reindex(range(len(shelters)), fill_value=0).to_numpy()
     capacity = shelters["capacity"].to_numpy(dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         load = people / capacity

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +36,7 @@ NEIGHBOUR_TOLERANCE_M = 10.0
 
 __all__ = [
     "METRICS",
+    "CoverageSummary",
     "DistanceMeasure",
     "Distances",
     "PoolCoverage",
@@ -234,6 +235,38 @@ STAFFING_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class CoverageSummary:
+    """The district's figures of a :class:`PoolCoverage` (:meth:`PoolCoverage.summary`).
+
+    Attributes
+    ----------
+    schools_without_pool, schools_covered
+        Schools without a pool of their own, and those of them whose nearest open pool is within the service radius.
+    grade4_without_pool, grade4_covered, grade4_out_of_reach
+        Grade-4 pupils of the schools without a pool (二(三)1: they are taken to a pool), of those covered, and of
+        the others.
+    townships, townships_short
+        Townships, and those meeting the facility requirement (二(二)1) neither on their own nor by sharing.
+    schools_short_instructors, instructors_short
+        Schools short of swimming instructors or lifeguards (二(一)2), and how many they lack in all.
+    schools_short_redcross, redcross_short
+        Schools short of Red Cross trainers (二(一)3), and how many they lack in all.
+    """
+
+    schools_without_pool: int
+    schools_covered: int
+    grade4_without_pool: int
+    grade4_covered: int
+    grade4_out_of_reach: int
+    townships: int
+    townships_short: int
+    schools_short_instructors: int
+    instructors_short: int
+    schools_short_redcross: int
+    redcross_short: int
+
+
 @dataclass
 class PoolCoverage:
     """Result of :func:`pool_coverage`; ``to_dict`` gives the JSON contract.
@@ -275,6 +308,25 @@ class PoolCoverage:
         order = short["instructors_short"] + short["redcross_short"]
         return short.loc[order.sort_values(ascending=False, kind="stable").index].reset_index(drop=True)
 
+    def summary(self) -> CoverageSummary:
+        """Schools and pupils covered, townships short of a facility, and staff short, over the district."""
+        schools, staff = self.schools, self.staffing
+        pupils = int(schools["grade4_students"].sum())
+        covered = int(schools.loc[schools["covered"], "grade4_students"].sum())
+        return CoverageSummary(
+            schools_without_pool=len(schools),
+            schools_covered=int(schools["covered"].sum()),
+            grade4_without_pool=pupils,
+            grade4_covered=covered,
+            grade4_out_of_reach=pupils - covered,
+            townships=len(self.townships),
+            townships_short=int((~self.townships["meets_requirement"]).sum()),
+            schools_short_instructors=int((staff["instructors_short"] > 0).sum()),
+            instructors_short=int(staff["instructors_short"].sum()),
+            schools_short_redcross=int((staff["redcross_short"] > 0).sum()),
+            redcross_short=int(staff["redcross_short"].sum()),
+        )
+
     def to_dict(self) -> dict:
         """The JSON contract of ``python -m geo pools --json``."""
         nearest = {
@@ -304,6 +356,7 @@ class PoolCoverage:
             "pools": _records(self.pools.drop(columns="geometry")),
             "budget_yuan": _number(self.budget_yuan),
             "staffing": _records(self.staffing),
+            "summary": asdict(self.summary()),
             "assumptions": list(self.assumptions),
         }
 
@@ -316,25 +369,23 @@ class PoolCoverage:
             Schools and staffing rows listed before a table is cut (the JSON has them all).
         """
         table = self.schools
-        out_of_reach = int(table.loc[~table["covered"], "grade4_students"].sum())
-        short = self.staffing[(self.staffing["instructors_short"] > 0) | (self.staffing["redcross_short"] > 0)]
+        summary = self.summary()
         schools = table.drop(columns="geometry").assign(k_radius_m=table["k_radius_m"].round(0))
         schools["nearest_distance_m"] = schools["nearest_distance_m"].round(0)
         sections = [
             f"游泳池覆盖 Pool coverage: metric {self.metric}, k = {self.k}, service radius {self.radius_m:g} m",
-            f"无泳池学校 Schools without a pool: {len(table)}, covered {int(table['covered'].sum())}; grade-4 pupils "
-            f"out of reach {out_of_reach} of {int(table['grade4_students'].sum())}",
+            f"无泳池学校 Schools without a pool: {summary.schools_without_pool}, covered {summary.schools_covered}; "
+            f"grade-4 pupils out of reach {summary.grade4_out_of_reach} of {summary.grade4_without_pool}",
             _text_table(schools.drop(columns=["note"]), max_rows),
             "乡镇 Townships (二(二)1)",
             _text_table(self.townships.drop(columns=["area_type"]), max_rows),
             "泳池使用 Pools and the schools that would use them",
             _text_table(self.pools.drop(columns=["geometry", "name", "kind"]), max_rows),
             f"培训经费 Training budget (三(四)): at least {self.budget_yuan:,.0f} yuan",
-            f"师资 Staffing (二(一)2-3): {int((self.staffing['instructors_short'] > 0).sum())} school(s) short of "
-            f"swimming instructors ({int(self.staffing['instructors_short'].sum())} in all), "
-            f"{int((self.staffing['redcross_short'] > 0).sum())} short of Red Cross trainers "
-            f"({int(self.staffing['redcross_short'].sum())} in all)",
-            _text_table(short.drop(columns=["name"]), max_rows),
+            f"师资 Staffing (二(一)2-3): {summary.schools_short_instructors} school(s) short of swimming instructors "
+            f"({summary.instructors_short} in all), {summary.schools_short_redcross} short of Red Cross trainers "
+            f"({summary.redcross_short} in all)",
+            _text_table(self.short_of_staff().drop(columns=["name"]), max_rows),
             "说明 Assumptions\n" + "\n".join(f"- {a}" for a in self.assumptions),
         ]
         return "\n\n".join(s for s in sections if s)

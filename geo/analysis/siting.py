@@ -364,6 +364,11 @@ class SitingResult:
     required_townships: list[str]
     assumptions: list[str] = field(default_factory=list)
 
+    @property
+    def covered_grade4_gain(self) -> int:
+        """Grade-4 pupils the chosen sites bring within reach: covered after, less covered before."""
+        return self.covered_grade4_after - self.covered_grade4_before
+
     def to_dict(self) -> dict:
         return {
             "settings": {
@@ -546,6 +551,11 @@ class WhatIf:
     radius_m: float
     assumptions: list[str] = field(default_factory=list)
 
+    @property
+    def covered_grade4_after(self) -> int:
+        """Grade-4 pupils within reach once the pool is built: those covered now and those it adds."""
+        return self.covered_grade4_before + self.covered_grade4_gain
+
     def to_dict(self) -> dict:
         return {
             "what_if": {
@@ -557,7 +567,7 @@ class WhatIf:
             },
             "settings": {"service_radius_m": self.radius_m, "metric": self.metric},
             "covered_grade4_before": self.covered_grade4_before,
-            "covered_grade4_after": self.covered_grade4_before + self.covered_grade4_gain,
+            "covered_grade4_after": self.covered_grade4_after,
             "total_grade4_without_pool": self.total_grade4_without_pool,
             "assumptions": list(self.assumptions),
         }
@@ -569,7 +579,7 @@ class WhatIf:
             [
                 f"假设新建泳池 What if a pool opened at {where}: metric {self.metric}, radius {self.radius_m:g} m",
                 f"+{self.covered_grade4_gain} grade-4 pupils within reach "
-                f"({self.covered_grade4_before} -> {self.covered_grade4_before + self.covered_grade4_gain} of "
+                f"({self.covered_grade4_before} -> {self.covered_grade4_after} of "
                 f"{self.total_grade4_without_pool}); schools: {', '.join(self.schools) or 'none'}",
                 "说明 Assumptions\n" + "\n".join(f"- {a}" for a in self.assumptions),
             ]

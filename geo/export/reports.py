@@ -86,6 +86,16 @@ def _district(result: exposure.ExposureResult) -> dict:
     return result.district
 
 
+def _school_totals(coverage: pools.PoolCoverage) -> dict:
+    """The totals row of the schools sheet: the figures the Pools page and ``pools`` show."""
+    summary = coverage.summary()
+    return {
+        "name": f"{summary.schools_without_pool} 所",
+        "grade4_students": summary.grade4_without_pool,
+        "covered": f"{summary.schools_covered} 所",
+    }
+
+
 WARNING_SHEETS = (
     Sheet(
         "预警区",
@@ -170,11 +180,7 @@ POOL_SHEETS = (
             Col("covered", "服务半径内", "bool"),
             Col("note", "备注"),
         ),
-        totals=lambda c: {
-            "name": f"{len(c.schools)} 所",
-            "grade4_students": int(c.schools["grade4_students"].sum()),
-            "covered": f"{int(c.schools['covered'].sum())} 所",
-        },
+        totals=_school_totals,
     ),
     Sheet(
         "最近泳池",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -376,6 +377,17 @@ class Report:
 
     def rules(self) -> set[str]:
         return {p.rule for p in self.problems}
+
+    def counts_by_layer(self) -> Counter[str]:
+        """Problems per layer, errors and warnings together; a layer without any counts 0.
+
+        >>> report = Report()
+        >>> report.add("villages", "V1", "range", "population < 0")
+        >>> report.add("villages", None, "missing_column", "no households", severity="warning")
+        >>> report.counts_by_layer()["villages"], report.counts_by_layer()["roads"]
+        (2, 0)
+        """
+        return Counter(p.layer for p in self.problems)
 
     def summary(self) -> str:
         head = f"{len(self.errors)} error(s), {len(self.warnings)} warning(s) in {len(self.layers_checked)} layer(s)"

@@ -263,6 +263,130 @@ def test_a_village_inside_two_danger_zones_is_routed_for_each_and_counted_once_a
     assert s["over_capacity"] and s["load_ratio"] == pytest.approx(80 / 50)
 
 
+# --------------------------------------------------------------------------------------------------
+# The figures of a selection.  Plan 4.5.3 (orange: 必要时转移) and 4.5.4 (red: 立即转移) move the threatened
+# people to the shelters: the Evacuation page shows how many people a hazard point's or a township's routes move,
+# how many routes reach no shelter and which shelters overflow (docs/data-model.md "People to move", "Shelter load").
+
+# One road along y = 0 to shelter S (capacity 100) at x = 1000, and a separate road piece at x = 2000..2100 with none.
+# Township 甲: HA and HB, whose zones both hold village V (80 people).  Township 乙: HC, with no village in its zone,
+# 300 m above the road (25 people), and HD, whose village W (40) lies on the separate piece.
+SELECTION_ROADS = [[(0, 0), (1000, 0)], [(2000, 0), (2100, 0)]]
+SELECTION_HAZARDS = [
+    ("HA", 100, 30, 10, None),
+    ("HB", 150, 30, 10, None),
+    ("HC", 600, 300, 25, None),
+    ("HD", 2050, 30, 5, None),
+]
+SELECTION_TOWNSHIPS = {"HA": "甲", "HB": "甲", "HC": "乙", "HD": "乙"}
+
+
+@pytest.fixture(scope="module")
+def two_townships() -> tuple[dict[str, gpd.GeoDataFrame], evacuation.EvacuationResult]:
+    layers = scene(
+        SELECTION_ROADS,
+        SELECTION_HAZARDS,
+        [
+            ("HA", 50, -50, 150, 50),
+            ("HB", 80, -50, 200, 50),
+            ("HC", 580, 280, 620, 320),
+            ("HD", 2020, -30, 2080, 60),
+        ],
+        [("V", 100, 10, 80), ("W", 2050, 10, 40)],
+        [("S", 1000, 0, 100)],
+    )
+    layers["hazard_points"]["township"] = layers["hazard_points"]["hazard_id"].map(SELECTION_TOWNSHIPS)
+    return layers, evacuation.evacuation_routes(layers)
+
+
+def test_a_village_in_two_zones_moves_once_in_the_figures_of_its_township(two_townships):
+    """Plan 4.5.3-4.5.4: the people to move are counted by village, not by route."""
+    layers, result = two_townships
+    town = evacuation.select_routes(result, layers["hazard_points"], township="甲")
+    assert town[["origin_id", "hazard_id"]].values.tolist() == [["V", "HA"], ["V", "HB"]]
+    assert town["people"].sum() == 160  # what adding up the routes would show
+    # By hand: V's 80 once; both routes reach S.  S receives V (80, once) and HC (25) = 105 > 100.
+    assert evacuation.selection_summary(result, town) == evacuation.SelectionSummary(
+        routes=2, people=80, unreachable=0, shelters_over_capacity=1
+    )
+    (s,) = evacuation.selection_shelters(result, town).itertuples()
+    assert (s.shelter_id, s.selected_people, s.assigned_people, s.load_percent) == ("S", 80, 105, 105.0)
+    assert s.over_capacity
+
+
+def test_unreachable_routes_still_count_their_people_to_move(two_townships):
+    """Plan 4.5.3-4.5.4: people whose route reaches no shelter still have to move; the page flags their route."""
+    layers, result = two_townships
+    town = evacuation.select_routes(result, layers["hazard_points"], township="乙")
+    # By hand: HC's own 25 (no village in its zone) reach S; W's 40 are on the piece without a shelter.
+    assert town[["origin_id", "reachable"]].values.tolist() == [["HC", True], ["W", False]]
+    assert evacuation.selection_summary(result, town) == evacuation.SelectionSummary(
+        routes=2, people=65, unreachable=1, shelters_over_capacity=1
+    )
+    (s,) = evacuation.selection_shelters(result, town).itertuples()
+    assert (s.selected_people, s.assigned_people) == (25, 105)  # the load counts the district, 甲's V too
+    # The district: V once, HC, W.
+    district = evacuation.SelectionSummary(routes=4, people=145, unreachable=1, shelters_over_capacity=1)
+    assert result.summary() == district
+    assert result.to_json_dict()["summary"] == dataclasses.asdict(result.summary())
+
+
+def test_routes_are_selected_by_one_hazard_point_or_one_township(two_townships):
+    """Plan 4.5.3-4.5.4: the people of one hazard point move, or those of a township under warning."""
+    layers, result = two_townships
+    one = evacuation.select_routes(result, layers["hazard_points"], hazard_id="HB")
+    assert one["hazard_id"].tolist() == ["HB"] and evacuation.selection_summary(result, one).people == 80
+    assert evacuation.select_routes(result, layers["hazard_points"], township="丙").empty
+    for both_or_neither in ({}, {"hazard_id": "HA", "township": "甲"}):
+        with pytest.raises(ValueError, match="not both or neither"):
+            evacuation.select_routes(result, layers["hazard_points"], **both_or_neither)
+
+
+def _people_by_brute_force(layers: dict[str, gpd.GeoDataFrame], hazard_ids: set[str]) -> int:
+    """People to move for some active hazard points, from the layers alone: the villages in or on any of their danger
+    zones, each once, and the threatened people of a point with no village in its zones."""
+    crs = model_crs.metric_crs(layers["roads"])
+    zones = layers["danger_zones"].to_crs(crs)
+    villages = layers["villages"].to_crs(crs)
+    points = layers["hazard_points"].set_index("hazard_id")
+    moved: dict[tuple[str, str], int] = {}
+    for hazard_id in hazard_ids:
+        inside = [
+            v
+            for v in villages.itertuples()
+            if any(z.geometry.intersects(v.geometry) for z in zones.itertuples() if z.hazard_id == hazard_id)
+        ]
+        for v in inside:
+            moved["village", v.village_id] = int(v.population)
+        if not inside:
+            moved["hazard_point", hazard_id] = int(points.at[hazard_id, "threatened_people"])
+    return sum(moved.values())
+
+
+def test_demo_people_to_move_count_each_village_once_by_brute_force():
+    """Plan 4.5.3-4.5.4 on the demo district: every township and the district against the layers, village by village."""
+    layers = store.open(DEMO_DATA).read_layers()
+    result = evacuation.evacuation_routes(layers)
+    points = layers["hazard_points"]
+    active = points[points["status"] == "active"]
+    double_counted = []
+    for township in sorted(active["township"].dropna().unique()):
+        routes = evacuation.select_routes(result, points, township=township)
+        summary = evacuation.selection_summary(result, routes)
+        ids = set(active.loc[active["township"] == township, "hazard_id"])
+        assert summary.people == _people_by_brute_force(layers, ids), township
+        assert summary.routes == len(routes) and summary.unreachable == (~routes["reachable"]).sum()
+        # Brute force over the shelters the township uses: over capacity counts everyone the district sends there.
+        used = set(routes["shelter_id"].dropna()) | set(routes["assigned_shelter_id"].dropna())
+        full = [s for s in result.shelters.itertuples() if s.shelter_id in used and s.assigned_people > s.capacity]
+        assert summary.shelters_over_capacity == len(full), township
+        if routes["people"].sum() > summary.people:
+            double_counted.append(township)
+    # The demo has villages in the zones of two hazard points (荷塘乡, 鲇鱼山镇): adding up routes counts them twice.
+    assert double_counted
+    assert result.summary().people == _people_by_brute_force(layers, set(active["hazard_id"]))
+
+
 def test_route_line_starts_at_the_origin_and_ends_at_the_shelter():
     v1 = _route(evacuation.evacuation_routes(_grid_scene()), "HP1", "V1")
     line = _metric(v1.geometry)
@@ -322,7 +446,7 @@ def test_searches_are_batched_not_run_per_route(monkeypatch):
 
 def test_json_contract():
     doc = evacuation.evacuation_routes(_grid_scene()).to_json_dict()
-    assert set(doc) == {"routes", "shelters", "network", "assumptions"}
+    assert set(doc) == {"routes", "shelters", "summary", "network", "assumptions"}
     route = doc["routes"][0]
     for key in ("hazard_id", "origin_id", "shelter_id", "length_m", "walk_minutes", "people", "reachable", "reason"):
         assert key in route

@@ -11,16 +11,20 @@ every distance below is worked out by hand on the x axis.  Townships are 10 km s
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 
 import geopandas as gpd
 import pytest
 import shapely
 
-from geo import cli
+from geo import cli, store
 from geo.analysis import pools
-from geo.settings import AnalysisSettings
-from tests.support.fixtures import with_district, write_layers
+from geo.model import crs as model_crs
+from geo.model import rules
+from geo.settings import DEMO_DATA, AnalysisSettings
+from tests.support.fixtures import tiny_dataset, with_district, write_layers
 
 METRIC = "EPSG:4548"
 Y = 5000.0
@@ -273,3 +277,98 @@ def test_no_open_pool_at_all():
     s1 = _school(result, "S1")
     assert (s1["nearest"], s1["k_radius_m"], s1["covered"], s1["note"]) == ([], None, False, "no open pool in the data")
     assert {t["how"] for t in result.to_dict()["townships"]} == {"none"}
+
+
+# --------------------------------------------------------------------------------------------------
+# The district's figures, as the Pools page and ``pools`` show them
+
+
+def test_summary_counts_schools_pupils_townships_and_staff_by_hand(straight):
+    """Swimming plan 二(三)1 (pupils taken to a pool), 二(二)1 (a facility per township), 二(一)2-3 (staff)."""
+    # Without a pool: S1 (2000 m to P1, covered), S3 (500 m to P5, covered), S2 (17500 m, not): 40 + 100 + 30
+    # grade-4 pupils, 140 covered.  Of the five townships only D falls short.  Instructors short: S1 3, S2 2;
+    # Red Cross trainers short: S1 1 (500 teachers and pupils need 2).
+    assert straight.summary() == pools.CoverageSummary(
+        schools_without_pool=3,
+        schools_covered=2,
+        grade4_without_pool=170,
+        grade4_covered=140,
+        grade4_out_of_reach=30,
+        townships=5,
+        townships_short=1,
+        schools_short_instructors=2,
+        instructors_short=5,
+        schools_short_redcross=1,
+        redcross_short=1,
+    )
+    assert straight.to_dict()["summary"] == dataclasses.asdict(straight.summary())
+    text = straight.to_text()
+    assert "Schools without a pool: 3, covered 2; grade-4 pupils out of reach 30 of 170" in text
+    assert "2 school(s) short of swimming instructors (5 in all), 1 short of Red Cross trainers (1 in all)" in text
+
+
+def test_summary_of_the_tiny_dataset_by_hand():
+    """Swimming plan 二(二)1, 二(一)2-3 on tiny_dataset: SC1 has its own pool, SC2 (a rural teaching point) none."""
+    # SC2 (117.26E, 29.32N) is about 8.9 km from P2 (117.18E, 29.28N) and farther from P1: not covered, its 6
+    # grade-4 pupils out of reach.  西郊街道 holds both open pools; 鲇鱼山镇 none, and SC2 reaches no neighbour's.
+    # SC1 has 3 instructors and 2 Red Cross trainers for 640 teachers and pupils; SC2 has no instructor (3 short)
+    # and, a teaching point, needs no trainer.
+    summary = pools.pool_coverage(tiny_dataset(), metric="straight").summary()
+    assert summary == pools.CoverageSummary(
+        schools_without_pool=1,
+        schools_covered=0,
+        grade4_without_pool=6,
+        grade4_covered=0,
+        grade4_out_of_reach=6,
+        townships=2,
+        townships_short=1,
+        schools_short_instructors=1,
+        instructors_short=3,
+        schools_short_redcross=0,
+        redcross_short=0,
+    )
+
+
+def test_demo_summary_by_brute_force():
+    """Swimming plan 二(三)1, 二(二)1, 二(一)2-3 on the demo district, school by school from the layers."""
+    layers = store.open(DEMO_DATA).read_layers()
+    coverage = pools.pool_coverage(layers, metric="straight")
+    crs = model_crs.data_metric_crs(layers)
+    schools = layers["schools"].to_crs(crs)
+    open_pools = [p.geometry for p in layers["pools"].to_crs(crs).itertuples() if p.status == "open"]
+    counts = dict.fromkeys(("schools", "covered", "pupils", "pupils_covered"), 0)
+    short = dict.fromkeys(("schools_instructors", "instructors", "schools_redcross", "redcross"), 0)
+    for s in schools.itertuples():
+        instructors = rules.swim_instructors_short(int(s.swim_instructors))
+        redcross = rules.redcross_trainers_short(
+            int(s.students), int(s.teachers), bool(s.is_teaching_point), int(s.redcross_trainers)
+        )
+        short["schools_instructors"] += instructors > 0
+        short["instructors"] += instructors
+        short["schools_redcross"] += redcross > 0
+        short["redcross"] += redcross
+        if s.has_pool:
+            continue
+        nearest = min(math.dist((s.geometry.x, s.geometry.y), (p.x, p.y)) for p in open_pools)
+        within = nearest <= coverage.radius_m
+        pupils = int(s.grade4_students)
+        counts["schools"] += 1
+        counts["covered"] += within
+        counts["pupils"] += pupils
+        counts["pupils_covered"] += pupils * within
+    towns_short = sum(not t["meets_requirement"] for t in coverage.to_dict()["townships"])
+    assert coverage.summary() == pools.CoverageSummary(
+        schools_without_pool=counts["schools"],
+        schools_covered=counts["covered"],
+        grade4_without_pool=counts["pupils"],
+        grade4_covered=counts["pupils_covered"],
+        grade4_out_of_reach=counts["pupils"] - counts["pupils_covered"],
+        townships=len(layers["townships"]),
+        townships_short=towns_short,
+        schools_short_instructors=short["schools_instructors"],
+        instructors_short=short["instructors"],
+        schools_short_redcross=short["schools_redcross"],
+        redcross_short=short["redcross"],
+    )
+    # The demo has something in every figure, so no zero passes for a count.
+    assert 0 < counts["covered"] < counts["schools"] and towns_short and short["instructors"] and short["redcross"]

@@ -90,6 +90,15 @@ def test_mclp_picks_the_best_site():
         85,
         155,
     )
+    assert result.covered_grade4_gain == 75  # what the Pools page shows as the change: c2's s4 and s5
+
+
+def test_the_gain_of_two_sites_is_the_pupils_of_the_schools_they_reach():
+    """Swimming plan 二(二)1: the change the Pools page shows, against the pupils of the schools the new sites reach."""
+    result = siting.site_pools(_layers(), p=2, candidates=_candidates(), **STRAIGHT)
+    reached = {school for schools in result.chosen["schools"] for school in schools}
+    pupils = {"s1": 10, "s2": 50, "s3": 20, "s4": 30, "s5": 45}
+    assert result.covered_grade4_gain == sum(pupils[s] for s in reached) == 145
 
 
 def test_mclp_two_sites_cover_everyone_and_lscp_needs_two():
@@ -127,7 +136,7 @@ def test_what_if_counts_only_pupils_not_yet_covered():
     # A pool at c1 reaches s2 and s3 (70); one at c3 reaches only s1, which P1 already covers.
     gain = siting.what_if(_layers(), _lonlat(8000, 6000), **STRAIGHT)
     assert (gain.covered_grade4_gain, gain.schools, gain.township) == (70, ["s2", "s3"], "A")
-    assert gain.to_dict()["covered_grade4_after"] == 80
+    assert gain.covered_grade4_after == gain.to_dict()["covered_grade4_after"] == 10 + 70
     assert siting.what_if(_layers(), _lonlat(2000, 6000), **STRAIGHT).covered_grade4_gain == 0
 
 

@@ -77,6 +77,21 @@ def test_all_problems_are_collected_in_one_pass():
     assert sum(p.rule == "enum" for p in report.errors) == len(hp)
 
 
+def test_problems_are_counted_per_layer_errors_and_warnings_together():
+    # docs/data-model.md: the validator lists every problem at once; the Data page shows how many each layer has.
+    gdfs = tiny_dataset()
+    del gdfs["roads"]
+    gdfs["hazard_points"] = gdfs["hazard_points"].assign(status="lost")  # 3 points, 3 enum errors
+    villages = gdfs["villages"].copy()
+    villages.loc[villages.index[0], "population"] = -5
+    gdfs["villages"] = villages
+    report = schema.validate_frames(gdfs)
+    report.add("villages", "V2", "check", "a warning counts too", severity="warning")
+    counts = report.counts_by_layer()
+    assert dict(counts) == {"roads": 1, "hazard_points": 3, "villages": 2}
+    assert counts["schools"] == 0 and sum(counts.values()) == len(report.problems)
+
+
 def test_duplicate_and_missing_ids():
     gdfs = tiny_dataset()
     shelters = gdfs["shelters"]

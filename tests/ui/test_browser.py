@@ -8,10 +8,13 @@ Screenshots and the measured timings go to ``tests/output/`` (git-ignored); the 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+from playwright.sync_api import Page
 
 from geo import store
+from geo.analysis import evacuation, pools
 from geo.settings import DEMO_DATA
 from tests.support.browser import (
     HAZARD_MARKER,
@@ -39,6 +42,21 @@ badges => badges.findIndex(badge => {
 
 def _nothing_left_the_machine(guarded: Guarded) -> None:
     assert guarded.outside == [], f"requests left the machine: {guarded.outside}"
+
+
+def _metrics(page: Page, expected: dict[str, str], timeout_s: float = 60) -> dict[str, str]:
+    """The page's metrics as the reader sees them (label -> value), once they are ``expected`` or ``timeout_s`` has
+    passed: Streamlit draws a page element by element, and a rerun replaces the old values one by one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        cards = page.get_by_test_id("stMetric")
+        shown = {
+            card.get_by_test_id("stMetricLabel").inner_text().strip(): card.get_by_test_id("stMetricValue").inner_text()
+            for card in cards.all()
+        }
+        if shown == expected or time.monotonic() > deadline:
+            return shown
+        page.wait_for_timeout(250)
 
 
 def test_the_guard_stops_and_records_every_remote_request(app_url, guarded):
@@ -191,4 +209,53 @@ def test_a_point_clicked_again_after_a_search_is_selected_again(app_url, guarded
     )
     map_frame(page).locator("[data-again]").first.click()
     page.get_by_role("heading", name=f"隐患点 {clicked}").wait_for(timeout=30_000)
+    _nothing_left_the_machine(guarded)
+
+
+def test_evacuation_page_shows_a_townships_people_each_village_once(app_url, guarded):
+    """Plan 4.5.3-4.5.4: the people to move of 荷塘乡, where villages lie in two points' zones, count each once."""
+    layers = store.open(DEMO_DATA).read_layers()
+    result = evacuation.evacuation_routes(layers)
+    routes = evacuation.select_routes(result, layers["hazard_points"], township="荷塘乡")
+    summary = evacuation.selection_summary(result, routes)
+    assert summary.people < routes["people"].sum()  # adding up the routes would count them twice
+    page = guarded.page
+    page.goto(f"{app_url}/evacuation")
+    page.get_by_role("heading", name="疏散路线与避灾场所").wait_for(timeout=120_000)
+    page.get_by_test_id("stRadio").get_by_text("按乡镇", exact=True).click()
+    page.get_by_test_id("stSelectbox").filter(has_text="乡镇（街道）").click()
+    page.get_by_role("option", name="荷塘乡", exact=True).click()
+    expected = {
+        "路线": f"{summary.routes:,}",
+        "转移人数": f"{summary.people:,}",
+        "无法到达": f"{summary.unreachable:,}",
+        "超容量避灾场所": f"{summary.shelters_over_capacity:,}",
+    }
+    assert _metrics(page, expected, timeout_s=120) == expected
+    wait_for_markers(page, timeout_ms=120_000)  # the drill map, with the township's hazard points
+    screenshot(page, "evacuation-township")
+    _nothing_left_the_machine(guarded)
+
+
+def test_pools_page_shows_the_coverage_of_the_analysis(app_url, guarded):
+    """Swimming plan 二(三)1, 二(二)1, 三(四), 二(一)2-3: the figures of the analysis, as the reader sees them."""
+    coverage = pools.pool_coverage(store.open(DEMO_DATA).read_layers())
+    summary = coverage.summary()
+    page = guarded.page
+    page.goto(f"{app_url}/pools")
+    page.get_by_role("heading", name="游泳设施覆盖与选址").wait_for(timeout=120_000)
+    expected = {
+        "无泳池学校": f"{summary.schools_without_pool:,}",
+        "服务半径内": f"{summary.schools_covered:,}",
+        "四年级学生（半径内/合计）": f"{summary.grade4_covered:,} / {summary.grade4_without_pool:,}",
+        "未达标乡镇": f"{summary.townships_short:,}",
+        "培训经费（元）": f"{coverage.budget_yuan:,}",
+    }
+    assert _metrics(page, expected, timeout_s=120) == expected
+    staff = page.get_by_text("缺游泳指导员/救生员")
+    assert staff.inner_text() == (
+        f"缺游泳指导员/救生员 {summary.instructors_short} 名，缺红十字救护师资 {summary.redcross_short} 名。"
+    )
+    map_frame(page).locator("#map_div.leaflet-container").wait_for(timeout=120_000)
+    screenshot(page, "pools")
     _nothing_left_the_machine(guarded)

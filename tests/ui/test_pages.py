@@ -310,10 +310,10 @@ def test_routes_are_chosen_by_hazard_point_or_by_township(demo, demo_routes):
     assert len(options) == int((demo["hazard_points"]["status"] == "active").sum())
     first = next(iter(options))
     assert options[first].startswith(first)
-    one = evacuation_page.select_routes(demo_routes, demo["hazard_points"], hazard_id=first)
+    one = evacuation.select_routes(demo_routes, demo["hazard_points"], hazard_id=first)
     assert set(one["hazard_id"]) == {first}
     town = evacuation_page.township_options(demo["townships"], demo["hazard_points"])[0]
-    chosen = evacuation_page.select_routes(demo_routes, demo["hazard_points"], township=town)
+    chosen = evacuation.select_routes(demo_routes, demo["hazard_points"], township=town)
     points = demo["hazard_points"].set_index("hazard_id")
     assert len(chosen) and set(points.loc[list(set(chosen["hazard_id"])), "township"]) == {town}
 
@@ -323,12 +323,14 @@ def test_route_and_shelter_tables_flag_unreachable_routes_and_full_shelters(demo
     table = evacuation_page.route_table(routes, demo_routes.shelters)
     assert table["shelter_name"].notna().sum() == table["reachable"].sum()
     assert table.loc[~table["reachable"], "reason"].notna().all()
-    shelters = evacuation_page.shelter_table(demo_routes.shelters, routes)
+    shelters = evacuation.selection_shelters(demo_routes, routes)
     assert (shelters["over_capacity"] == (shelters["assigned_people"] > shelters["capacity"])).all()
     # Over the whole district, the selection's people are everyone the shelters receive.
     assert (shelters["selected_people"] == shelters["assigned_people"]).all()
     shown = widgets.present(table, evacuation_page.ROUTE_COLUMNS, "zh")
     assert {"起点", "避灾场所", "路线长度（米）", "步行时间（分钟）", "可达", "说明"} <= set(shown.columns)
+    shown = widgets.present(shelters, evacuation_page.SHELTER_COLUMNS, "zh")
+    assert {"本次转移人数", "负荷率（%）"} <= set(shown.columns)
 
 
 def test_route_reasons_read_in_the_readers_language_in_tables_and_on_the_map(demo, demo_routes):
@@ -369,7 +371,7 @@ def test_drill_map_is_one_offline_page_with_routes_and_unreachable_origins(demo,
 
 
 def test_routes_download_as_geojson_and_geopackage(tmp_path, demo, demo_routes):
-    routes = evacuation_page.select_routes(demo_routes, demo["hazard_points"], township="丽阳镇")
+    routes = evacuation.select_routes(demo_routes, demo["hazard_points"], township="丽阳镇")
     for suffix in (".geojson", ".gpkg"):
         path = tmp_path / f"routes{suffix}"
         path.write_bytes(evacuation_page.routes_file(routes, suffix))
@@ -582,6 +584,41 @@ def test_warning_page_analyses_a_township_warning_and_refuses_a_bad_upload(demo_
     with pytest.raises(warning_areas.WarningAreaError) as caught:
         warning_areas.read_warning_areas(bad, "bad.geojson")
     assert "\n".join(f"- {widgets.md_escape(p)}" for p in caught.value.problems) in [m.value for m in at.markdown]
+
+
+def test_evacuation_page_shows_the_figures_of_the_analysis(demo_copy, demo, demo_routes):
+    """Plan 4.5.3-4.5.4: the people a township's routes move, each village once (荷塘乡 has villages in two zones)."""
+    at = _run("evacuation_page")
+    at.radio(key="evac_mode").set_value("township").run()
+    at.selectbox(key="evac_township").set_value("荷塘乡").run()
+    assert _problems(at) == []
+    routes = evacuation.select_routes(demo_routes, demo["hazard_points"], township="荷塘乡")
+    summary = evacuation.selection_summary(demo_routes, routes)
+    assert summary.people < routes["people"].sum()
+    assert {m.label: m.value for m in at.metric} == {
+        "路线": f"{summary.routes:,}",
+        "转移人数": f"{summary.people:,}",
+        "无法到达": f"{summary.unreachable:,}",
+        "超容量避灾场所": f"{summary.shelters_over_capacity:,}",
+    }
+
+
+def test_pools_page_shows_the_figures_of_the_analysis(demo_copy, demo_coverage):
+    """Swimming plan 二(三)1, 二(二)1, 三(四), 二(一)2-3: the page's figures are the analysis's, formatted."""
+    at = _run("pools_page")
+    assert _problems(at) == []
+    summary = demo_coverage.summary()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "无泳池学校": f"{summary.schools_without_pool:,}",
+        "服务半径内": f"{summary.schools_covered:,}",
+        "四年级学生（半径内/合计）": f"{summary.grade4_covered:,} / {summary.grade4_without_pool:,}",
+        "未达标乡镇": f"{summary.townships_short:,}",
+        "培训经费（元）": f"{demo_coverage.budget_yuan:,}",
+    }
+    staff = f"缺游泳指导员/救生员 **{summary.instructors_short}** 名，"
+    staff += f"缺红十字救护师资 **{summary.redcross_short}** 名。"
+    assert staff in [m.value for m in at.markdown]
 
 
 def test_pools_page_runs_the_siting_tool(demo_copy):
