@@ -9,7 +9,7 @@ VRT points to.
 
 The level column answers to the importers' header spellings (:mod:`geo.importers.aliases`: ``level``, 预警等级,
 预警级别, 级别, 等级 and their full-width, bracket and case variants), and a level to every spelling
-:func:`geo.analysis.exposure.parse_level` knows (红色, 一级, 一级（红色）, red ...).  Every problem is collected and
+:func:`geo.model.rules.parse_level` knows (红色, 一级, 一级（红色）, Ⅰ级, red ...).  Every problem is collected and
 raised once, in a :class:`WarningAreaError`, each in Chinese then English and naming features by their 1-based number.
 """
 
@@ -30,6 +30,7 @@ from geo.analysis import exposure
 from geo.importers.aliases import column_spellings, match_columns
 from geo.importers.values import clean
 from geo.model import crs as model_crs
+from geo.model import rules
 
 __all__ = ["MAX_UPLOAD_MB", "SUFFIXES", "WarningAreaError", "check_warning_areas", "read_warning_areas"]
 
@@ -194,7 +195,7 @@ def check_warning_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             problems.append(f"第 {number} 个要素没有预警等级 / feature {number} has no level")
         elif has_level:
             try:
-                levels.append(exposure.parse_level(value))
+                levels.append(rules.parse_level(value))
             except ValueError:
                 problems.append(f"第 {number} 个要素：预警等级 {value!r} 无法识别 / feature {number}: unknown level")
         problems += _geometry_problems(number, geometry)
