@@ -1,7 +1,7 @@
 -- Exposure by warning area, level, township and district in PostGIS (SCHEMA.md "Definitions the analyses use"):
 -- which active hazard points each group counts.  exposure_tally.sql (or exposure_union.sql) counts them.
 -- Parameters: levels (the level codes from lowest to highest), unknown (township name for a point with none).
--- Predicates run on the stored CGCS2000 longitude/latitude (geom), as in geo.exposure.
+-- Predicates run on the stored CGCS2000 longitude/latitude (geom), as in geo.analysis.exposure.
 
 -- A hazard point in or on a warning area counts in it; overlapping areas each count it.
 DROP TABLE IF EXISTS pg_temp.area_member;

@@ -1,6 +1,6 @@
 -- Pool coverage (SCHEMA.md "Pool coverage"): for each school without a pool, its k nearest open pools by route
 -- length, among the candidates nearest in a straight line (KNN); a pair the roads do not join falls back to the
--- straight line, as in geo.pools.
+-- straight line, as in geo.analysis.pools.
 -- Parameters: candidates (pools tried per school), k.
 
 DROP TABLE IF EXISTS pool_pair;

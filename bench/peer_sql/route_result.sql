@@ -1,5 +1,5 @@
 -- Each route's shelter and length: the assigned shelter where it is safe and reachable, else the nearest safe
--- shelter by route length: leg to the road + way along the roads + leg to the shelter, as geo.evacuation weighs it (a
+-- shelter by route length: leg to the road + way along the roads + leg to the shelter, as geo.analysis.evacuation weighs it (a
 -- shelter a short way along the roads but far off them loses to one farther along beside the road); of equal lengths
 -- (shelters on one spot), the first in the layer.  NULL where none is reachable.
 -- near_miss_junctions: how many near-miss vertices (network.sql) lie on the chosen path or at an end of the roads the

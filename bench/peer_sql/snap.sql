@@ -1,5 +1,5 @@
 -- Join the analysed points to the network: each point meets its nearest road at the nearest point on it, and
--- that road is split there (as geo.network.snap_points does), so a route starts where the point meets the road.
+-- that road is split there (as geo.analysis.network.snap_points does), so a route starts where the point meets the road.
 -- Parameters: max_snap (metres; farther points stay off the network), same_point (metres: two positions along a
 -- road closer than this are one vertex, and a position this close to a road's end is that end).
 
