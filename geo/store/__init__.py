@@ -17,12 +17,11 @@ import os
 
 from geo.store.base import Store
 from geo.store.errors import ConflictError, StoreError
-from geo.store.rows import AUDIT_COLUMNS, LOCK_TIMEOUT_S, Rewrite, audit_row, derive_row, diff_rows, now_iso
+from geo.store.rows import AUDIT_COLUMNS, Rewrite, audit_row, derive_row, diff_rows, now_iso
 from geo.store.source import Source
 
 __all__ = [
     "AUDIT_COLUMNS",
-    "LOCK_TIMEOUT_S",
     "ConflictError",
     "Rewrite",
     "Source",

@@ -56,9 +56,5 @@ class Source:
         netloc = f"{parts.username}@{host}" if parts.username else host
         return urlunsplit(parts._replace(netloc=netloc, query=""))
 
-    @property
-    def storage_zh(self) -> str:
-        return "PostGIS 数据库" if self.is_database else "GeoPackage 文件"
-
     def __str__(self) -> str:
         return self.label
