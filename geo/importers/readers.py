@@ -26,7 +26,7 @@ import pyogrio
 import pyogrio.errors
 import pyproj
 
-from geo.importers import archive, encoding
+from geo.importers import archive, content, encoding
 from geo.importers.aliases import DRIVER_COLUMNS, header_index, normalize_key
 from geo.importers.base import DEFAULT_LIMITS, ImportLimits, Msg, SourceError
 from geo.importers.values import clean
@@ -127,8 +127,7 @@ def source_choices(path: str | os.PathLike, limits: ImportLimits = DEFAULT_LIMIT
     if suffix == ".zip":
         return _zip_datasets(path, limits)
     if suffix in _VECTOR_SUFFIXES:
-        if suffix == ".kmz":
-            archive.check_archive(path, limits)
+        _check_content(path, limits)
         return _gdal_layers(path, path)
     return []
 
@@ -282,7 +281,7 @@ def _read_excel(path: str, options: ReadOptions) -> SourceTable:
 
 def _gdal_layers(path: str, gdal_path: str) -> list[str]:
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(gdal_path)]
+        return [str(name) for name, _ in pyogrio.list_layers(content.gdal_path(gdal_path))]
     except _GDAL_ERRORS as exc:
         raise SourceError(
             path, Msg(f"无法打开（文件损坏或格式不符）：{exc}", f"cannot open (damaged, or not this format): {exc}")
@@ -306,7 +305,7 @@ def _read_gdal(path: str, gdal_path: str, options: ReadOptions, gdal_encoding: s
                 ),
             )
     try:
-        data = pyogrio.read_dataframe(gdal_path, layer=name, encoding=gdal_encoding)
+        data = pyogrio.read_dataframe(content.gdal_path(gdal_path), layer=name, encoding=gdal_encoding)
     except _GDAL_ERRORS as exc:
         raise SourceError(path, Msg(f"无法读取图层 {name!r}：{exc}", f"cannot read layer {name!r}: {exc}")) from exc
     geometry = data.geometry if isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns else None
@@ -320,9 +319,28 @@ def _read_gdal(path: str, gdal_path: str, options: ReadOptions, gdal_encoding: s
 
 
 def _read_vector(path: str, options: ReadOptions) -> SourceTable:
-    if Path(path).suffix.lower() == ".kmz":
-        archive.check_archive(path, options.limits)
+    _check_content(path, options.limits)
     return _read_gdal(path, path, options)
+
+
+def _check_content(path: str, limits: ImportLimits) -> None:
+    """Refuse a vector file whose content is not what its name says (:mod:`geo.importers.content`); a KMZ is a zip,
+    checked as an archive, then each KML in it."""
+    if Path(path).suffix.lower() == ".kmz":
+        for member in archive.check_archive(path, limits):
+            content.check(path, member, _member_head(path, member))
+        return
+    with open(path, "rb") as f:
+        content.check(path, path, f.read(content.HEAD_BYTES))
+
+
+def _member_head(path: str, member: str) -> bytes:
+    """The first bytes of a member of a zip that :func:`archive.check_archive` has passed."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member) as f:
+            return f.read(content.HEAD_BYTES)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise SourceError(path, Msg(f"压缩包已损坏：{exc}", f"the archive is damaged: {exc}")) from exc
 
 
 def _sidecar(shp: Path, suffix: str) -> Path | None:
@@ -346,6 +364,7 @@ def _read_shapefile(path: str, options: ReadOptions) -> SourceTable:
         head = f.read(DBF_SAMPLE_BYTES)
     cpg = parts[".cpg"].read_text("ascii", errors="replace")[:64] if parts[".cpg"] else None
     codec, notes = _dbf_encoding(path, head, cpg, options.encoding)
+    _check_content(path, options.limits)
     table = _read_gdal(path, path, options, encoding.gdal_name(codec))
     table.notes[:0] = notes
     table.short_names = True
@@ -415,6 +434,7 @@ def _read_zip(path: str, options: ReadOptions) -> SourceTable:
                 f"the archive holds several data sets; choose one with --source-layer: {listed}",
             ),
         )
+    content.check(path, member, _member_head(path, member))
     gdal_path = f"/vsizip/{os.path.abspath(path)}/{member}"
     shapefile = PurePosixPath(member).suffix.lower() == ".shp"
     gdal_encoding, notes = _zipped_dbf_encoding(path, member, options.encoding) if shapefile else (None, [])

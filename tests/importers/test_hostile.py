@@ -95,13 +95,13 @@ def test_truncated_zip(data, tmp_path, capsys):
 def test_random_bytes_geopackage(data, tmp_path):
     source = tmp_path / "调查.gpkg"
     source.write_bytes(os.urandom(4096))
-    refused(data, source, "cannot open")
+    refused(data, source, "is not GeoPackage")
 
 
 def test_broken_shp_with_sound_sidecars(data, tmp_path):
     shp = good_shapefile(tmp_path)
     shp.write_bytes(os.urandom(300))
-    refused(data, shp, "cannot open")
+    refused(data, shp, "is not Shapefile")
 
 
 def test_shp_truncated_after_its_header(data, tmp_path):
@@ -284,3 +284,66 @@ def test_hostile_headers_are_reported_verbatim_and_ignored(data, tmp_path):
     assert plan.rejected == [] and [e.feature_id for e in plan.added] == ["V9"]
     said = " ".join(n.en for n in plan.notes)
     assert all(text in said for text in HOSTILE)
+
+
+# --------------------------------------------------------------------------------------------------
+# Files that would make GDAL read other files (the file-read class of the hostile-input issue)
+
+SECRET = "hazmap-secret-7f3a"
+
+
+def _vrt(secret_csv: Path) -> bytes:
+    """An OGR VRT that reads a CSV file of the server as a layer named villages."""
+    return (
+        f'<OGRVRTDataSource><OGRVRTLayer name="villages"><SrcDataSource>CSV:{secret_csv}</SrcDataSource>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    ).encode()
+
+
+def _gdalg(secret_csv: Path) -> bytes:
+    """A GDAL algorithm file (GDALG, JSON) that reads a CSV file of the server."""
+    return json.dumps(
+        {"type": "gdal_streamed_alg", "command_line": f"gdal vector pipeline ! read {secret_csv}"}
+    ).encode()
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".json", ".kml", ".gpkg", ".shp"])
+@pytest.mark.parametrize("payload", [_vrt, _gdalg])
+@pytest.mark.parametrize("zipped", [False, True])
+def test_file_read_class_a_file_that_points_at_other_files_is_refused(data, tmp_path, suffix, payload, zipped):
+    # Hostile input: GDAL picks a driver by content; a VRT or GDALG under any supported name must never be opened.
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"village_id,name,population,households\nV9,{SECRET},1,1\n", encoding="utf-8")
+    content = payload(secret)
+    if zipped:
+        source = zip_of(tmp_path / "villages.zip", {f"villages{suffix}": content})
+    else:
+        if suffix == ".shp":  # a shapefile's sound .shx and .dbf beside the hostile .shp
+            good_shapefile(tmp_path / "parts" if (tmp_path / "parts").mkdir() is None else tmp_path)
+            for part in (tmp_path / "parts").glob("villages.*"):
+                (tmp_path / part.name).write_bytes(part.read_bytes())
+        source = tmp_path / f"villages{suffix}"
+        source.write_bytes(content)
+    before = sha256(data)
+    with pytest.raises(importers.SourceError) as caught:
+        importers.preview_import(source, data, importers.ImportOptions("villages"))
+    assert source.name in caught.value.source
+    assert "不是" in str(caught.value) and SECRET not in str(caught.value)
+    assert sha256(data) == before
+    assert cli.main(["import", str(source), "--layer", "villages", "--data", str(data), "--json"]) == 2
+
+
+def test_file_read_class_a_kmz_is_read_and_one_holding_a_vrt_is_refused(data, tmp_path):
+    kml = tmp_path / "villages.kml"
+    frame = gpd.GeoDataFrame(
+        {"village_id": ["V9"], "name": ["新村"], "population": [10], "households": [3]},
+        geometry=[Point(TRUTH["N1"])],
+        crs="EPSG:4326",
+    )
+    pyogrio.write_dataframe(frame, kml, driver="KML", layer="villages")
+    good = zip_of(tmp_path / "villages.kmz", {"doc.kml": kml.read_bytes()})
+    assert importers.source_choices(good) == ["villages"]  # passed the content check and opened
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"village_id,name\nV8,{SECRET}\n", encoding="utf-8")
+    hostile = zip_of(tmp_path / "hostile.kmz", {"doc.kml": _vrt(secret)})
+    refused(data, hostile, "VRT/GDALG")
