@@ -83,9 +83,11 @@ def _validation_cached(source: store.Source, stamp: tuple[int, ...]) -> schema.R
 
 
 def validation(version: DataVersion | None = None) -> schema.Report:
-    """The validator's report of the current data set, computed once per data version."""
+    """The validator's report of the current data set, computed once per data version, masked for a viewer (its
+    messages quote the values they refuse, phone numbers among them)."""
     version = version or data_version()
-    return _validation_cached(version.source, version.stamp)
+    report = _validation_cached(version.source, version.stamp)
+    return privacy.mask_report(report) if version.masked else report
 
 
 def show_data_error(exc: Exception) -> None:
@@ -107,7 +109,8 @@ def show_data_error(exc: Exception) -> None:
         unsafe_allow_html=False,
     )
     if isinstance(exc, schema.SchemaError):
-        st.code(exc.report.summary(), language=None)
+        report = exc.report if privacy.sees_contacts(auth.current_user()) else privacy.mask_report(exc.report)
+        st.code(report.summary(), language=None)
 
 
 def load_or_stop() -> tuple[DataVersion, dict[str, gpd.GeoDataFrame]]:

@@ -11,6 +11,7 @@ table, a download or an export is built from them, so a full number never reache
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from geo.access.auth import User, allowed
+from geo.model.schema import Report
 
 #: Columns holding a person's phone number, in any layer or result table that carries them.
 PHONE_COLUMNS = ("monitor_phone", "responsible_phone")
@@ -102,3 +104,21 @@ def mask_for(user: User | None, frame: pd.DataFrame) -> pd.DataFrame:
 def mask_layers(layers: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Every layer of a data set with its phone numbers masked (layers without any are passed through)."""
     return {name: mask_frame(frame) for name, frame in layers.items()}
+
+
+def mask_report(report: Report) -> Report:
+    """A validation report as a viewer may read it: the numbers in every problem about a phone column masked.
+
+    The validator quotes the value it refuses (``monitor_phone (监测人电话) = 19900006262: expected text``, where a file
+    stores phones as numbers), so a report is masked like the layers before any of its text reaches a viewer.
+
+    >>> from geo.model.schema import Problem
+    >>> mask_report(Report([Problem("hazard_points", "H1", "type", "monitor_phone = 19900006262: expected text")]))
+    ... # doctest: +ELLIPSIS
+    Report(problems=[Problem(..., message='monitor_phone = 199****6262: expected text', ...)], layers_checked=[])
+    """
+    problems = [
+        dataclasses.replace(p, message=mask_phone(p.message)) if any(c in p.message for c in PHONE_COLUMNS) else p
+        for p in report.problems
+    ]
+    return Report(problems, list(report.layers_checked))

@@ -15,6 +15,7 @@ import shutil
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyogrio
 import pytest
 
 from geo import store
@@ -140,3 +141,25 @@ def test_an_editor_sees_the_full_numbers(signed_in_app):
     for page in ("map", "warning", "data"):
         assert FULL_PHONE.search(sent[page]), page
     assert b"199-0000-0001" in sent["data"]
+
+
+def test_validation_messages_about_phones_stored_as_numbers_are_masked_for_a_viewer(tmp_path, monkeypatch):
+    # A GeoPackage made elsewhere may store phones as integers: the validator then quotes each number it refuses
+    # (…= 19900004302: expected text), and those messages reach the Data page's 图层与校验 tab.
+    data = tmp_path / "numbers.gpkg"
+    shutil.copyfile(DEMO_DATA, data)
+    points = store.open(data).read_layer("hazard_points")
+    numbers = points["monitor_phone"].str.replace("-", "").astype("int64")
+    pyogrio.write_dataframe(
+        points.assign(monitor_phone=numbers), data, layer="hazard_points", layer_options={"OVERWRITE": "YES"}
+    )
+    report = store.open(data).validate()
+    assert any(FULL_PHONE.search(p.message.encode()) for p in report.problems)  # the search can see them
+    assert not any(FULL_PHONE.search(p.message.encode()) for p in privacy.mask_report(report).problems)
+    users = write_users(tmp_path / "users.yaml", {"viewer1": "viewer", "editor1": "editor"})
+    monkeypatch.setenv("HAZMAP_DATA", str(data))
+    monkeypatch.setenv("HAZMAP_USERS", str(users))
+    viewer = rendered(open_page(app("viewer1"), "data"))
+    editor = rendered(open_page(app("editor1"), "data"))
+    assert FULL_PHONE.search(editor) and MASKED.search(viewer)
+    assert FULL_PHONE.findall(viewer) == []
