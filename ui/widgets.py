@@ -20,6 +20,7 @@ import streamlit_folium
 from openpyxl.utils import get_column_letter
 
 from geo.analysis import evacuation
+from geo.model.text import csv_field, xlsx_text
 from layers import frame, i18n
 from layers.escape import is_missing
 from layers.frame import MapPayload
@@ -151,8 +152,6 @@ _WORDED: dict[str, Callable[[pd.DataFrame, str], pd.Series]] = {"reason": evacua
 _LIST_SEPARATOR = "、"
 #: Characters Markdown (and Streamlit's extensions: $ for maths, : for colours and icons) give a meaning.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
-#: A CSV cell starting with one of these is a formula to a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Excel's limit on sheet names, and the characters it refuses in them.
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -301,8 +300,7 @@ def excel_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
             sheet.freeze_panes = "A2"
             for cells in sheet.iter_cols():
                 for cell in cells:
-                    if cell.data_type == "f":
-                        cell.data_type = "s"
+                    xlsx_text(cell)
                 # Roughly fit the widest cell; a CJK character is about two Latin ones wide.
                 width = max((_display_width(c.value) for c in cells), default=8)
                 sheet.column_dimensions[get_column_letter(cells[0].column)].width = min(max(width + 2, 8), 60)
@@ -314,12 +312,6 @@ def _display_width(value: object) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
-def _csv_safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The table as CSV in UTF-8 with a byte-order mark, so Excel opens Chinese text correctly.
 
@@ -328,7 +320,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     safe = frame.copy()
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(_csv_safe)
+            safe[column] = safe[column].map(csv_field)
     return safe.to_csv(index=False).encode("utf-8-sig")
 
 

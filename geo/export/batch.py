@@ -33,6 +33,7 @@ from geo.export.files import Target, file_stem, opened
 from geo.export.hazard import ExportData, length_zh, minutes_zh
 from geo.export.options import ExportSettings
 from geo.export.page import BLANK, display
+from geo.model.text import csv_field
 
 #: ``progress(done, total, hazard_id)``, called after each point is written.
 Progress = Callable[[int, int, str], None]
@@ -194,7 +195,7 @@ def _csv(rows: list[dict[str, str]]) -> bytes:
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=INDEX_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: csv_field(value) for key, value in row.items()} for row in rows)
     return text.getvalue().encode("utf-8-sig")
 
 

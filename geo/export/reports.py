@@ -26,6 +26,7 @@ from geo.export.forms import table
 from geo.export.options import ExportSettings
 from geo.export.page import INTERNAL_USE, Page, write_pdf
 from geo.model import rules, schema
+from geo.model.text import xlsx_text
 
 #: Number formats by column kind.
 if TYPE_CHECKING:
@@ -273,7 +274,8 @@ def write_workbook(
     info = book.create_sheet("说明")
     info.column_dimensions["A"].width = 120
     for n, line in enumerate([f"{settings.issuing_unit}  {settings.date_zh}  {INTERNAL_USE}", "", *notes], 1):
-        info.cell(n, 1, line).alignment = _wrap()
+        xlsx_text(info.cell(n, 1, line))
+        info.cell(n, 1).alignment = _wrap()
     info.cell(1, 1).font = _bold()
     book.properties.creator = settings.issuing_unit
     with opened(target) as stream:
@@ -292,6 +294,7 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, result: object) -> None:
     for r, values in enumerate(rows, 2):
         for c, (value, col) in enumerate(zip(values, sheet.columns, strict=True), 1):
             cell = ws.cell(r, c, value)
+            xlsx_text(cell)
             if col.kind in _FORMATS and value is not None:
                 cell.number_format = _FORMATS[col.kind]
     if sheet.totals is not None:
@@ -301,6 +304,7 @@ def _write_sheet(ws: Worksheet, sheet: Sheet, result: object) -> None:
         for c, col in enumerate(sheet.columns, 1):
             value = sheet.total_label if c == 1 else totals.get(col.key)
             cell = ws.cell(r, c, _plain(value))
+            xlsx_text(cell)
             cell.font, cell.border = _bold(), top
             if col.kind in _FORMATS and c > 1:
                 cell.number_format = _FORMATS[col.kind]
