@@ -314,6 +314,9 @@ def _cmd_import(args) -> int:
     options = importers.ImportOptions(
         args.layer, args.source_layer, args.sheet, args.encoding, args.crs, args.from_gcj02
     )
+    if args.rejected_out:
+        # Before anything is read or written: a wrong name for the rejected rows would overwrite the inventory.
+        importers.check_rejected_out(args.rejected_out, args.file, args.data)
     plan = importers.preview_import(args.file, args.data, options)
     if args.rejected_out and plan.rejected:
         importers.write_rejected(plan, args.rejected_out)

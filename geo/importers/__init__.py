@@ -29,7 +29,7 @@ from geo.importers.commit import ImportBlocked, ImportResult, apply_plan
 from geo.importers.coords import parse_crs
 from geo.importers.plan import Entry, ImportPlan, Rejection, build_plan, district_longitude
 from geo.importers.readers import SUPPORTED_SUFFIXES, ReadOptions, read_source, source_choices
-from geo.importers.rejects import rejected_csv, rejected_frame, rejected_xlsx, write_rejected
+from geo.importers.rejects import check_rejected_out, rejected_csv, rejected_frame, rejected_xlsx, write_rejected
 from geo.importers.rows import PositionOptions
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Rejection",
     "SourceError",
     "apply_plan",
+    "check_rejected_out",
     "markdown_tables",
     "preview_import",
     "rejected_csv",

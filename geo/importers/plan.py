@@ -67,6 +67,8 @@ class ImportPlan:
     columns: dict[str, str]
     source_frame: pd.DataFrame = field(repr=False)
     source_geometry: gpd.GeoSeries | None = field(default=None, repr=False)
+    #: The source file's path as given; a file written for the user (the rejected rows) must never be it.
+    source_path: str | None = field(default=None, repr=False)
 
     def _of(self, action: str) -> list[Entry]:
         return [e for e in self.entries if e.action == action]
@@ -218,6 +220,7 @@ def build_plan(
         columns,
         table.frame,
         table.geometry,
+        table.path,
     )
 
 

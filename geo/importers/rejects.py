@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
+from geo import store
 from geo.importers.aliases import REJECT_COLUMNS
 from geo.importers.plan import ImportPlan
 
@@ -58,10 +59,47 @@ def rejected_xlsx(plan: ImportPlan) -> bytes:
     return buffer.getvalue()
 
 
+_WRITERS = {".csv": rejected_csv, ".xlsx": rejected_xlsx}
+
+
+def check_rejected_out(
+    path: str | os.PathLike, source: str | os.PathLike | None, data: store.Source | str | os.PathLike | None = None
+) -> None:
+    """Refuse ``path`` as the file for the rejected rows unless writing it can destroy nothing of the user's.
+
+    It must end in ``.csv`` or ``.xlsx`` and be neither the ``source`` being imported nor the GeoPackage of the
+    data set ``data``, under any spelling (``./``, another directory, a symbolic or hard link): writing the
+    rejected rows there would overwrite the user's inventory or data set.  Raises ValueError naming both files.
+    """
+    if Path(path).suffix.lower() not in _WRITERS:
+        raise ValueError(
+            f"{path}: 拒绝行文件须以 .csv 或 .xlsx 结尾 / the rejected rows file must end in .csv or .xlsx"
+        )
+    if source is not None and _same_file(path, source):
+        raise ValueError(
+            f"{path}: 这是正在导入的源文件 {source}，写入拒绝行会覆盖它，请另选文件名 / this is the source file being "
+            f"imported ({source}): writing the rejected rows would overwrite it; choose another file name"
+        )
+    data = store.Source.of(data) if data is not None else None
+    if data is not None and not data.is_database and _same_file(path, data.location):
+        raise ValueError(
+            f"{path}: 这是数据集 {data.label}，写入拒绝行会覆盖它，请另选文件名 / this is the data set "
+            f"({data.label}): writing the rejected rows would overwrite it; choose another file name"
+        )
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): the same file only if both names resolve alike
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 def write_rejected(plan: ImportPlan, path: str | os.PathLike) -> None:
-    """Write the rejected rows to ``.csv`` (UTF-8 with BOM) or ``.xlsx``, by the file's suffix."""
-    writers = {".csv": rejected_csv, ".xlsx": rejected_xlsx}
-    writer = writers.get(Path(path).suffix.lower())
-    if writer is None:
-        raise ValueError(f"{path}: the rejected rows file must end in .csv or .xlsx")
-    Path(path).write_bytes(writer(plan))
+    """Write the rejected rows to ``.csv`` (UTF-8 with BOM) or ``.xlsx``, by the file's suffix.
+
+    Refused with a ValueError, before anything is written, where ``path`` is the plan's source file or its data
+    set (see :func:`check_rejected_out`).
+    """
+    check_rejected_out(path, plan.source_path, plan.data)
+    Path(path).write_bytes(_WRITERS[Path(path).suffix.lower()](plan))

@@ -88,20 +88,27 @@ class GeoPackageStore(Store):
 
     kind = "gpkg"
 
+    def __init__(self, source: Source):
+        super().__init__(source)
+        #: The file itself, every symbolic link resolved once: reads, the lock, the working file and the replace
+        #: all use it, so that writers through a link and through the real path share one lock and the link stays
+        #: a link to the updated file.  Messages still name :attr:`label`, the path as given.
+        self.path = os.path.realpath(self.location)
+
     # ----------------------------------------------------------------------------------------------
     # Reading
 
     @contextmanager
     def _reader(self) -> Iterator[tuple[set[str], Callable[[str], gpd.GeoDataFrame]]]:
-        _check_file(self.location)
-        yield _layer_names(self.location) & set(LAYERS), partial(_read_layer, self.location)
+        _check_file(self.path, label=self.label)
+        yield _layer_names(self.path, self.label) & set(LAYERS), partial(_read_layer, self.path, label=self.label)
 
     def read_table(self, name: str) -> pd.DataFrame:
         table = TABLES[name]
-        _check_file(self.location)
+        _check_file(self.path, label=self.label)
         columns = ", ".join(_quote(c) for c in [table.id_field, *table.columns])
         try:
-            with closing(_connect_readonly(self.location)) as conn:
+            with closing(_connect_readonly(self.path)) as conn:
                 if not _has_table(conn, name):
                     return table_frame(name, [])
                 records = conn.execute(f"SELECT {columns} FROM {_quote(name)} ORDER BY {_quote(table.id_field)}")
@@ -111,7 +118,7 @@ class GeoPackageStore(Store):
 
     def stamp(self) -> tuple[int, ...]:
         try:
-            stat = os.stat(self.location)
+            stat = os.stat(self.path)
         except FileNotFoundError:
             raise StoreError(f"{self.label}: no such file (set HAZMAP_DATA to a hazmap GeoPackage)") from None
         # The inode too: a write replaces the file, so a new one is a new state even within one mtime tick.
@@ -128,20 +135,20 @@ class GeoPackageStore(Store):
         audit = [
             audit_row(at, user, name, "replace_layer", {"features": [None, len(gdf)]}) for name, gdf in ordered.items()
         ]
-        with self._locked(), _replacing(self.location, copy=False) as work:
+        with self._locked(), _replacing(self.path, copy=False, label=self.label) as work:
             _commit(work, ordered, audit)
 
     def rewrite_layer(self, name: str, rewrite: Rewrite) -> None:
         with self._locked():
             frame, audit = rewrite(self.read_layer(name))
             check_frames({name: frame})
-            with _replacing(self.location) as work:
+            with _replacing(self.path, label=self.label) as work:
                 _commit(work, {name: frame}, audit)
 
     def write_layers(self, gdfs: Mapping[str, gpd.GeoDataFrame], *, user: str) -> None:
         check_names(gdfs)
         check_frames(gdfs)
-        with self._locked(), _replacing(self.location) as work:
+        with self._locked(), _replacing(self.path, label=self.label) as work:
             available = _layer_names(work)
             at = now_iso()
             audit = [
@@ -155,7 +162,7 @@ class GeoPackageStore(Store):
 
     def append(self, table: str, rows: list[Mapping[str, object]], *, user: str) -> list[int]:
         frame = table_rows(table, rows)
-        with self._locked(), _replacing(self.location) as work, closing(sqlite3.connect(work)) as conn:
+        with self._locked(), _replacing(self.path, label=self.label) as work, closing(sqlite3.connect(work)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")
             with conn:
                 _ensure_tables(conn)
@@ -172,7 +179,7 @@ class GeoPackageStore(Store):
             diff = diff_rows(current, new)
             if not diff:
                 return current
-            with _replacing(self.location) as work, closing(sqlite3.connect(work)) as conn:
+            with _replacing(self.path, label=self.label) as work, closing(sqlite3.connect(work)) as conn:
                 conn.execute("PRAGMA journal_mode=DELETE")
                 with conn:
                     assignments = ", ".join(f"{_quote(column)} = ?" for column in diff)
@@ -253,13 +260,13 @@ class GeoPackageStore(Store):
     def _save_hazard_points(self, points: gpd.GeoDataFrame, audit: dict) -> None:
         """Validate the edited layer, then write it with its audit row (the caller holds the lock)."""
         check_frames({"hazard_points": points})
-        with _replacing(self.location) as work:
+        with _replacing(self.path, label=self.label) as work:
             _commit(work, {"hazard_points": points}, [audit])
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the writers' lock so that read-modify-write cycles of several processes never interleave."""
-        lock = filelock.FileLock(self.location + ".lock", timeout=LOCK_TIMEOUT_S)
+        lock = filelock.FileLock(self.path + ".lock", timeout=LOCK_TIMEOUT_S)
         try:
             lock.acquire()
         except filelock.Timeout:
@@ -274,11 +281,12 @@ class GeoPackageStore(Store):
 # Reading a file
 
 
-def _read_layer(path: str, name: str) -> gpd.GeoDataFrame:
+def _read_layer(path: str, name: str, *, label: str | None = None) -> gpd.GeoDataFrame:
+    """Read layer ``name`` of the file at ``path``; errors name the file as ``label`` (default: ``path``)."""
     try:
         gdf = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
     except _PYOGRIO_ERRORS as exc:
-        raise StoreError(f"{path}: cannot read layer {name!r}: {exc}") from exc
+        raise StoreError(f"{label or path}: cannot read layer {name!r}: {_named(exc, path, label)}") from exc
     if name in LAYERS:
         _coerce_types(gdf, LAYERS[name])
     return gdf
@@ -299,11 +307,16 @@ def _coerce_types(gdf: gpd.GeoDataFrame, layer: Layer) -> None:
             gdf[field.name] = values.astype(np.int64)
 
 
-def _layer_names(path: str) -> set[str]:
+def _layer_names(path: str, label: str | None = None) -> set[str]:
     try:
         return {str(row[0]) for row in pyogrio.list_layers(path)}
     except _PYOGRIO_ERRORS as exc:
-        raise StoreError(f"{path}: cannot open as a GeoPackage: {exc}") from exc
+        raise StoreError(f"{label or path}: cannot open as a GeoPackage: {_named(exc, path, label)}") from exc
+
+
+def _named(exc: BaseException, path: str, label: str | None) -> str:
+    """The text of a GDAL error, which quotes the path it opened, with that path shown as ``label``."""
+    return str(exc).replace(path, label) if label else str(exc)
 
 
 def _connect_readonly(path: str) -> sqlite3.Connection:
@@ -315,38 +328,39 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
 
-def _check_file(path: str, *, deep: bool = False) -> None:
+def _check_file(path: str, *, deep: bool = False, label: str | None = None) -> None:
     """Refuse a missing, foreign, truncated or (with ``deep``) internally damaged file with a StoreError.
 
     The header checks are cheap and run before every read; the SQLite ``quick_check`` reads the whole file
-    and runs before every write.
+    and runs before every write.  Messages name the file as ``label`` (default: ``path``).
     """
+    name = label or path
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
             header = f.read(100)
     except FileNotFoundError:
-        raise StoreError(f"{path}: no such file") from None
+        raise StoreError(f"{name}: no such file") from None
     except OSError as exc:
-        raise StoreError(f"{path}: cannot open: {exc.strerror}") from exc
+        raise StoreError(f"{name}: cannot open: {exc.strerror}") from exc
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
-        raise StoreError(f"{path}: not a GeoPackage (no SQLite header: damaged, or another format)")
+        raise StoreError(f"{name}: not a GeoPackage (no SQLite header: damaged, or another format)")
     if header[68:72] not in _GPKG_APPLICATION_IDS:
-        raise StoreError(f"{path}: not a GeoPackage (SQLite database with application id {header[68:72]!r})")
+        raise StoreError(f"{name}: not a GeoPackage (SQLite database with application id {header[68:72]!r})")
     page_size = int.from_bytes(header[16:18], "big")
     expected = (65536 if page_size == 1 else page_size) * int.from_bytes(header[28:32], "big")
     # The header's page count is valid when its "version-valid-for" number equals the change counter.
     if header[92:96] == header[24:28] and size < expected:
-        raise StoreError(f"{path}: damaged GeoPackage (truncated to {size} of {expected} bytes)")
+        raise StoreError(f"{name}: damaged GeoPackage (truncated to {size} of {expected} bytes)")
     if not deep:
         return
     try:
         with closing(_connect_readonly(path)) as conn:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: damaged GeoPackage ({exc})") from exc
+        raise StoreError(f"{name}: damaged GeoPackage ({exc})") from exc
     if result != "ok":
-        raise StoreError(f"{path}: damaged GeoPackage (SQLite quick_check: {result})")
+        raise StoreError(f"{name}: damaged GeoPackage (SQLite quick_check: {result})")
 
 
 def _count(path: str, name: str, available: set[str]) -> int | None:
@@ -365,14 +379,15 @@ def _row(points: gpd.GeoDataFrame, pos: int) -> dict:
 
 
 @contextmanager
-def _replacing(path: str, *, copy: bool = True) -> Iterator[str]:
+def _replacing(path: str, *, copy: bool = True, label: str | None = None) -> Iterator[str]:
     """Yield a working file beside ``path`` and move it over ``path`` when the block succeeds.
 
     Call with the lock held.  With ``copy`` the working file starts as a copy of ``path``, which must be sound.
-    On any exception the working file is removed and ``path`` is untouched.
+    On any exception the working file is removed and ``path`` is untouched.  ``path`` must be the file itself,
+    not a symbolic link (which ``os.replace`` would replace with a regular file); messages name it ``label``.
     """
     if copy:
-        _check_file(path, deep=True)
+        _check_file(path, deep=True, label=label)
     directory = os.path.dirname(os.path.abspath(path))
     prefix = os.path.join(directory, f".{os.path.basename(path)}.")
     # With the lock held no other writer is at work: working files left by a killed process are garbage.

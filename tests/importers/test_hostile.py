@@ -347,3 +347,73 @@ def test_file_read_class_a_kmz_is_read_and_one_holding_a_vrt_is_refused(data, tm
     secret.write_text(f"village_id,name\nV8,{SECRET}\n", encoding="utf-8")
     hostile = zip_of(tmp_path / "hostile.kmz", {"doc.kml": _vrt(secret)})
     refused(data, hostile, "VRT/GDALG")
+
+
+# The rejected rows never overwrite the inventory or the data set
+
+
+def inventory_with_a_rejected_row(path: Path) -> Path:
+    rows = [["V9", "新村", "10", "3", "117.2", "29.3"], ["V10", "坏村", "很多", "3", "117.2", "29.3"]]
+    return write_csv(path, ["村庄编号", "名称", "人口", "户数", "经度", "纬度"], rows)
+
+
+@pytest.mark.parametrize("spelling", ["same path", "./ relative", "other directory", "symlink", "hard link"])
+def test_rejected_out_that_is_the_source_file_is_refused(data, tmp_path, monkeypatch, capsys, spelling):
+    source = inventory_with_a_rejected_row(tmp_path / "台账.csv")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    out = {
+        "same path": str(source),
+        "./ relative": "./../台账.csv",
+        "other directory": str(tmp_path / "sub" / ".." / "台账.csv"),
+        "symlink": "rejected.csv",
+        "hard link": "rejected.csv",
+    }[spelling]
+    if spelling == "symlink":
+        os.symlink(source, out)
+    elif spelling == "hard link":
+        os.link(source, out)
+    before, data_before = sha256(source), sha256(data)
+    args = ["import", str(source), "--layer", "villages", "--data", str(data), "--rejected-out", out]
+    for more in ([], ["--yes", "--partial"]):
+        assert cli.main([*args, *more]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {out}: 这是正在导入的源文件 {source}") and "source file being imported" in err
+        assert sha256(source) == before and sha256(data) == data_before
+    # The library refuses it too, whoever calls it.
+    plan = importers.preview_import(source, data, importers.ImportOptions("villages"))
+    assert plan.rejected
+    with pytest.raises(ValueError, match="源文件"):
+        importers.write_rejected(plan, out)
+    assert sha256(source) == before
+
+
+def test_rejected_out_that_is_the_data_set_is_refused(data, tmp_path, capsys):
+    source = inventory_with_a_rejected_row(tmp_path / "台账.csv")
+    out = tmp_path / "rejected.csv"
+    out.symlink_to(data)  # a .csv name that is the data set
+    before, data_before = sha256(source), sha256(data)
+    assert (
+        cli.main(["import", str(source), "--layer", "villages", "--data", str(data), "--rejected-out", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out}: 这是数据集 {data}") and "this is the data set" in err
+    assert sha256(source) == before and sha256(data) == data_before and out.is_symlink()
+
+
+def test_rejected_out_of_an_xlsx_source_and_wrong_suffix_are_refused_first(data, tmp_path, capsys):
+    book = openpyxl.Workbook()
+    book.active.append(["村庄编号", "名称", "人口", "户数", "经度", "纬度"])
+    book.active.append(["V10", "坏村", "很多", "3", "117.2", "29.3"])
+    source = tmp_path / "台账.xlsx"
+    book.save(source)
+    before = sha256(source)
+    args = ["import", str(source), "--layer", "villages", "--data", str(data), "--rejected-out"]
+    assert cli.main([*args, str(source)]) == 2
+    assert "台账.xlsx" in capsys.readouterr().err
+    assert cli.main([*args, str(data)]) == 2  # the data set's .gpkg is no name for rejected rows either
+    assert "须以 .csv 或 .xlsx 结尾" in capsys.readouterr().err
+    assert sha256(source) == before
+    # A good name still gets the rejected rows.
+    assert cli.main([*args, str(tmp_path / "rejected.xlsx")]) == 1
+    assert (tmp_path / "rejected.xlsx").exists() and sha256(source) == before

@@ -268,6 +268,66 @@ def test_two_writer_processes_lose_no_edit(data):
     assert leftovers(data) == []
 
 
+@pytest.fixture
+def linked(data) -> Path:
+    """A symbolic link to the data set, in another directory, as a user's shortcut to a shared file is."""
+    link = data.parent / "shortcut" / "link.gpkg"
+    link.parent.mkdir()
+    link.symlink_to(data)
+    return link
+
+
+def test_symlinked_data_path_stays_a_link_to_the_edited_file(data, linked):
+    store.open(linked).update_hazard_point("H1", {"monitor_name": "through the link"}, user="test")
+    assert linked.is_symlink() and linked.resolve() == data.resolve()
+    assert hazard(data, "H1")["monitor_name"] == hazard(linked, "H1")["monitor_name"] == "through the link"
+    # The lock and the working files are those of the real file: nothing is left beside the link.
+    assert leftovers(data) == ["shortcut"]
+    assert sorted(p.name for p in linked.parent.iterdir()) == ["link.gpkg"]
+
+
+def _edit_through(path: str, hazard_id: str, user: str, count: int, barrier) -> None:
+    barrier.wait()
+    for i in range(count):
+        store.open(path).update_hazard_point(hazard_id, {"monitor_name": f"{user}{i}"}, user=user)
+
+
+def test_symlinked_data_path_and_real_path_writers_share_one_lock(data, linked):
+    count = 8
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    workers = [
+        ctx.Process(target=_edit_through, args=(str(path), hazard_id, user, count, barrier), daemon=True)
+        for path, hazard_id, user in ((linked, "H1", "link"), (data, "H2", "real"))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert linked.is_symlink()
+    for path in (data, linked):
+        assert (hazard(path, "H1")["monitor_name"], hazard(path, "H1")["version"]) == (f"link{count - 1}", 1 + count)
+        assert (hazard(path, "H2")["monitor_name"], hazard(path, "H2")["version"]) == (f"real{count - 1}", 1 + count)
+    edits = store.open(data).read_audit().query("action == 'update'")
+    assert sorted(edits["user"]) == ["link"] * count + ["real"] * count
+    assert edits["feature_id"].tolist().count("H1") == edits["feature_id"].tolist().count("H2") == count
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "page garbled"])
+def test_symlinked_data_path_is_named_as_given_in_messages(data, linked, damage):
+    damage_file(data, damage)
+    for attempt in (
+        lambda: store.open(linked).read_layers(),
+        lambda: store.open(linked).update_hazard_point("H1", {"monitor_name": "x"}, user="test"),
+    ):
+        with pytest.raises(store.StoreError) as caught:
+            attempt()
+        message = str(caught.value)
+        assert message.startswith(f"{linked}: ") and str(data) not in message
+    assert store.open(linked).label == str(linked)
+
+
 # --------------------------------------------------------------------------------------------------
 # Editing hazard points
 
