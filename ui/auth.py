@@ -24,7 +24,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.access import auth
+from geo.access import auth, throttle
 from ui import widgets
 from ui.lang import tr
 
@@ -100,6 +100,10 @@ def sign_out() -> None:
         st.logout()
 
 
+#: The wrong-password counts of this server process, shared by every session (geo.access.throttle).
+THROTTLE = throttle.Throttle()
+
+
 def login_page() -> None:
     """The only page until someone signs in: the name and password form, and single sign-on when configured."""
     st.header(tr("登录", "Sign in"))
@@ -110,10 +114,23 @@ def login_page() -> None:
             password = st.text_input(tr("密码", "Password"), type="password", key="login_password")
             submitted = st.form_submit_button(tr("登录", "Sign in"), type="primary")
         if submitted:
+            client = st.context.ip_address
+            wait = THROTTLE.wait_s(name, client)
+            if wait > 0:
+                minutes = max(1, round(wait / 60))
+                st.error(
+                    tr(
+                        f"密码错误次数过多，请 {minutes} 分钟后再试。",
+                        f"Too many wrong passwords: try again in {minutes} minute(s).",
+                    )
+                )
+                return
             user = auth.authenticate(accounts(path), name, password)
             if user is not None:
+                THROTTLE.succeeded(name, client)
                 sign_in(user)
                 st.rerun()
+            THROTTLE.failed(name, client)
             st.error(tr("用户名或密码错误。", "Wrong user name or password."))
     if oidc_configured() and st.button(tr("使用单位统一身份登录", "Sign in with your organisation account")):
         st.login()
